@@ -1,0 +1,51 @@
+"""Shared fixtures.
+
+- `db_url`: an empty database URL, once on SQLite (a temp file) and once on
+  PostgreSQL (a fresh database on a throwaway server, see pg_server.py); a test
+  that uses it runs on both. Without PostgreSQL the second run is skipped, or
+  fails when CI=true.
+- `storage`: a `Storage` opened on `db_url` (schema migrated), closed after.
+- `postgres_server`: the session's PgServer, for tests that need PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from typing import Iterator
+
+import pytest
+
+from airtype_core.storage import Storage
+import pg_server  # tests/ is on sys.path: pytest puts a conftest's own directory there
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[pg_server.PgServer]:
+    stack = ExitStack()
+    try:
+        server = stack.enter_context(pg_server.running())
+    except pg_server.PgUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required on CI: {exc}")
+        pytest.skip(str(exc))
+    with stack:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'airtype.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.create_schema()
+    yield url
+    server.drop_schema(url)
+
+
+@pytest.fixture
+def storage(db_url: str) -> Iterator[Storage]:
+    store = Storage(db_url)
+    yield store
+    store.close()
