@@ -1,0 +1,84 @@
+"""The one pipeline from an ink to the model input.
+
+    ink --(concatenate strokes, pen flag)--> polyline
+        --(centre on the bounding box, divide by its longer side)--> unit box, aspect kept
+        --(resample by arc length, pen-up jumps included)--> seq_len points
+        --> per point: x, y, vx, vy, acc, curv, pen          # (seq_len, 7) float32
+
+Timestamps are not used: after arc-length resampling, speed carries little that
+survives the difference between a tablet, a mouse and a fingertip, and a canvas
+has no clock at all. `vx, vy` is therefore the unit tangent, `acc` how fast it
+turns, `curv` the signed turning angle in units of pi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ink import EmptyInkError, Ink, InkError
+
+FEATURE_NAMES = ("x", "y", "vx", "vy", "acc", "curv", "pen")
+NUM_FEATURES = len(FEATURE_NAMES)
+MAX_INPUT_POINTS = 20_000  # longer inks are thinned first: the result is the same at 50 points
+MIN_EXTENT = 1e-6  # relative to the coordinates' magnitude: below this the ink is a dot
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    seq_len: int = 50
+
+    @property
+    def signature(self) -> str:
+        """Stored in every model manifest; a model made with another pipeline is refused."""
+        return f"arclen-v1(seq_len={self.seq_len},features={'+'.join(FEATURE_NAMES)},norm=bbox-maxside,penup=jump)"
+
+
+def _thin(strokes: tuple[np.ndarray, ...], limit: int) -> list[np.ndarray]:
+    total = sum(len(s) for s in strokes)
+    if total <= limit:
+        return list(strokes)
+    step = int(np.ceil(total / limit))
+    # keep each stroke's last point so its end does not move
+    return [np.concatenate([s[::step], s[-1:]]) if len(s) > 1 else s for s in strokes]
+
+
+def featurize(ink: Ink, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """(seq_len, 7) float32 features of `ink`; raises InkError for inks that are no character."""
+    if not ink.strokes or ink.num_points == 0:
+        raise EmptyInkError("nothing was drawn: the ink has no points")
+    strokes = _thin(ink.strokes, MAX_INPUT_POINTS)
+
+    xy = np.concatenate([s[:, :2] for s in strokes])  # (P, 2)
+    # pen[i] says whether the segment from point i-1 to point i is drawn (1) or a jump (0)
+    pen = np.concatenate([np.r_[0.0, np.ones(len(s) - 1)] for s in strokes])
+
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    side = float((hi - lo).max())
+    if len(xy) < 2 or side <= MIN_EXTENT * max(1.0, float(np.abs(xy).max())):
+        raise InkError("the ink is a single dot: draw a whole character")
+    xy = (xy - (lo + hi) / 2) / side + 0.5  # longer side spans [0, 1], centred
+
+    seg = np.linalg.norm(np.diff(xy, axis=0), axis=1)  # (P-1,)
+    arc = np.r_[0.0, np.cumsum(seg)]
+    total = arc[-1]
+    n = config.seq_len
+    targets = np.linspace(0.0, total, n)
+    x = np.interp(targets, arc, xy[:, 0])
+    y = np.interp(targets, arc, xy[:, 1])
+    # a resampled point is "pen down" when the segment it lies on was drawn
+    seg_index = np.clip(np.searchsorted(arc, targets, side="right"), 1, len(xy) - 1)
+    pen_out = pen[seg_index]
+    pen_out[0] = 1.0
+
+    step = total / (n - 1)
+    vx, vy = np.gradient(x) / step, np.gradient(y) / step
+    acc = np.hypot(np.gradient(vx), np.gradient(vy))
+    dx, dy = np.diff(x), np.diff(y)
+    heading = np.arctan2(dy, dx)
+    turn = np.angle(np.exp(1j * np.diff(heading))) / np.pi  # wrapped to [-1, 1]
+    curv = np.r_[0.0, turn, 0.0]
+
+    features = np.stack([x, y, vx, vy, acc, curv, pen_out], axis=1)
+    return np.clip(features, -5.0, 5.0).astype(np.float32)
