@@ -1,0 +1,181 @@
+"""Model versions on disk: one folder per version with `model.pt` + `manifest.json`.
+
+    <model_dir>/<version>/model.pt        weights (state_dict)
+    <model_dir>/<version>/manifest.json   what the weights need and how good they are
+    <model_dir>/default.txt               the shipped version (committed)
+    <model_dir>/active.txt                the user's choice (absent: the default)
+
+Writes go to a temporary folder that is renamed into place, so a process killed
+mid-save never leaves a half-written version behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from .charset import CLASSES
+from .features import FeatureConfig
+from .model import AirTypeNet, ModelConfig
+
+
+class ModelLoadError(RuntimeError):
+    """A model version that cannot be used; the message says why."""
+
+
+class PreprocessingMismatchError(ModelLoadError):
+    pass
+
+
+@dataclass(frozen=True)
+class Manifest:
+    version: str
+    created_at: str
+    preprocessing: str
+    classes: list[str]
+    temperature: float
+    seq_len: int
+    model_config: dict
+    metrics: dict = field(default_factory=dict)
+    parent_version: str | None = None
+    training: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Manifest":
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: AirTypeNet
+    manifest: Manifest
+    warning: str | None = None  # set when the active version failed and another was loaded
+
+
+def new_version_name(prefix: str = "v") -> str:
+    return f"{prefix}{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S-%f')}"
+
+
+class ModelStore:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    # --- which version is active --------------------------------------------------
+    def default_version(self) -> str | None:
+        path = self.root / "default.txt"
+        return path.read_text().strip() if path.exists() else None
+
+    def active_version(self) -> str | None:
+        path = self.root / "active.txt"
+        if path.exists():
+            name = path.read_text().strip()
+            if name:
+                return name
+        return self.default_version()
+
+    def activate(self, version: str) -> None:
+        if not (self.root / version / "manifest.json").exists():
+            raise ModelLoadError(f"there is no model version {version!r}")
+        _atomic_write_text(self.root / "active.txt", version + "\n")
+
+    def pointer_stamp(self) -> tuple:
+        """Changes whenever the active version may have changed (cheap to poll)."""
+        path = self.root / "active.txt"
+        return (path.stat().st_mtime_ns if path.exists() else None, self.active_version())
+
+    # --- listing, saving, loading --------------------------------------------------
+    def manifests(self) -> list[Manifest]:
+        """Every readable version, newest first."""
+        out = []
+        for path in self.root.glob("*/manifest.json"):
+            try:
+                out.append(Manifest.from_dict(json.loads(path.read_text())))
+            except (OSError, ValueError, TypeError):
+                continue
+        return sorted(out, key=lambda m: m.created_at, reverse=True)
+
+    def manifest(self, version: str) -> Manifest:
+        try:
+            return Manifest.from_dict(json.loads((self.root / version / "manifest.json").read_text()))
+        except FileNotFoundError:
+            raise ModelLoadError(f"model version {version!r} has no manifest") from None
+        except (ValueError, TypeError) as exc:
+            raise ModelLoadError(f"the manifest of {version!r} is unreadable: {exc}") from None
+
+    def save(self, model: AirTypeNet, manifest: Manifest) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        final = self.root / manifest.version
+        if final.exists():
+            raise FileExistsError(f"model version {manifest.version!r} already exists")
+        staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=self.root))
+        try:
+            torch.save(model.state_dict(), staging / "model.pt")
+            (staging / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
+            os.replace(staging, final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return final
+
+    def load(self, version: str, features: FeatureConfig | None = None) -> LoadedModel:
+        manifest = self.manifest(version)
+        features = features or FeatureConfig(manifest.seq_len)
+        if manifest.preprocessing != features.signature:
+            raise PreprocessingMismatchError(
+                f"model {version!r} was trained with preprocessing {manifest.preprocessing!r}, "
+                f"but this code computes {features.signature!r}; retrain it or use a matching version"
+            )
+        if list(manifest.classes) != list(CLASSES):
+            raise ModelLoadError(f"model {version!r} predicts other classes than the 62 this code knows")
+        try:
+            model = AirTypeNet(ModelConfig(**manifest.model_config))
+            state = torch.load(self.root / version / "model.pt", map_location="cpu", weights_only=True)
+            model.load_state_dict(state)
+        except Exception as exc:  # corrupt or truncated file, wrong shapes
+            raise ModelLoadError(f"the weights of model {version!r} cannot be loaded: {exc}") from None
+        model.eval()
+        return LoadedModel(model, manifest)
+
+    def load_active(self, features: FeatureConfig | None = None) -> LoadedModel:
+        """The active version or, if it fails, the previous good one (its parents, then newest first)."""
+        wanted = self.active_version()
+        candidates: list[str] = []
+        if wanted:
+            candidates.append(wanted)
+            try:
+                parent = self.manifest(wanted).parent_version
+                while parent and parent not in candidates:
+                    candidates.append(parent)
+                    parent = self.manifest(parent).parent_version
+            except ModelLoadError:
+                pass
+        default = self.default_version()
+        candidates += [v for v in [default] + [m.version for m in self.manifests()] if v and v not in candidates]
+
+        first_error = None
+        for version in candidates:
+            try:
+                loaded = self.load(version, features)
+            except ModelLoadError as exc:
+                first_error = first_error or exc
+                continue
+            if version != wanted:
+                reason = first_error or f"model {wanted!r} is missing"
+                return LoadedModel(loaded.model, loaded.manifest, f"{reason}. Using {version!r} instead.")
+            return loaded
+        raise ModelLoadError(f"no usable model in {self.root}: {first_error or 'no versions'}")
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)

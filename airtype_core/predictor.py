@@ -1,0 +1,120 @@
+"""Prediction: ink in, calibrated answer out.
+
+    Predictor().predict(ink) -> Prediction(char, confidence, alternatives, uncertain, inference_ms, model_version)
+
+The active model is loaded once; `refresh()` swaps it when another version
+becomes active (after training or a rollback) without restarting anything.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .charset import CLASSES
+from .features import FeatureConfig, featurize
+from .ink import Ink
+from .modelstore import LoadedModel, ModelStore
+from .settings import Settings, get_settings
+
+TOP_K = 5
+
+
+@dataclass(frozen=True)
+class Prediction:
+    char: str
+    confidence: float  # calibrated probability of `char`
+    alternatives: tuple[tuple[str, float], ...]  # top-5, best first, (char, probability)
+    uncertain: bool
+    inference_ms: float
+    model_version: str
+
+
+def _tta_variants(ink: Ink) -> list[Ink]:
+    """The ink and small slants / rotations of it (test-time augmentation)."""
+    variants = [ink]
+    for shear, angle in ((0.15, 0.0), (-0.15, 0.0), (0.0, 0.08), (0.0, -0.08)):
+        c, s = np.cos(angle), np.sin(angle)
+        m = np.array([[c, -s], [s, c]]) @ np.array([[1.0, shear], [0.0, 1.0]])
+        strokes = tuple(np.column_stack([st[:, :2] @ m.T, st[:, 2]]) for st in ink.strokes)
+        variants.append(Ink(strokes))
+    return variants
+
+
+class Predictor:
+    def __init__(self, settings: Settings | None = None, store: ModelStore | None = None):
+        self.settings = settings or get_settings()
+        self.store = store or ModelStore(self.settings.model_dir)
+        self._lock = threading.Lock()
+        self._stamp = None
+        self._loaded: LoadedModel | None = None
+        self.refresh()
+
+    # --- model lifecycle ---------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Load the active version if it changed since the last call; True when a swap happened."""
+        stamp = self.store.pointer_stamp()
+        if stamp == self._stamp and self._loaded is not None:
+            return False
+        loaded = self.store.load_active(FeatureConfig(self.settings.seq_len))
+        with self._lock:
+            self._loaded, self._stamp = loaded, stamp
+        return True
+
+    @property
+    def manifest(self):
+        return self._loaded.manifest
+
+    @property
+    def version(self) -> str:
+        return self._loaded.manifest.version
+
+    @property
+    def warning(self) -> str | None:
+        """Why the active version could not be used, when a fallback was loaded."""
+        return self._loaded.warning
+
+    @property
+    def feature_config(self) -> FeatureConfig:
+        return FeatureConfig(self._loaded.manifest.seq_len)
+
+    # --- prediction ----------------------------------------------------------------------
+    def probabilities(self, inks: list[Ink]) -> np.ndarray:
+        """(N, 62) calibrated probabilities; raises InkError for an unusable ink."""
+        loaded = self._loaded
+        config = FeatureConfig(loaded.manifest.seq_len)
+        x = torch.from_numpy(np.stack([featurize(ink, config) for ink in inks]))  # (N, T, 7)
+        with torch.inference_mode():
+            logits = loaded.model(x)  # (N, 62)
+        return torch.softmax(logits / loaded.manifest.temperature, dim=1).numpy()
+
+    def predict_proba(self, ink: Ink, tta: bool | None = None) -> np.ndarray:
+        """(62,) calibrated probabilities of one ink, averaged over variants with TTA."""
+        tta = self.settings.tta if tta is None else tta
+        if tta:
+            return self.probabilities(_tta_variants(ink)).mean(axis=0)
+        return self.probabilities([ink])[0]
+
+    def predict(self, ink: Ink, tta: bool | None = None) -> Prediction:
+        start = time.perf_counter()
+        version = self.version
+        probs = self.predict_proba(ink, tta)
+        elapsed_ms = (time.perf_counter() - start) * 1000
+        return self._to_prediction(probs, elapsed_ms, version)
+
+    def _to_prediction(self, probs: np.ndarray, elapsed_ms: float, version: str) -> Prediction:
+        top = np.argsort(probs)[::-1][:TOP_K]
+        alternatives = tuple((CLASSES[i], float(probs[i])) for i in top)
+        best_char, best_p = alternatives[0]
+        return Prediction(
+            char=best_char,
+            confidence=best_p,
+            alternatives=alternatives,
+            uncertain=best_p < self.settings.uncertain_threshold,
+            inference_ms=elapsed_ms,
+            model_version=version,
+        )
