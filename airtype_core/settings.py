@@ -11,6 +11,13 @@
 | AIRTYPE_AIR_PAUSE_S           | 0.8 (pause that ends an air-written character) |
 | AIRTYPE_ONE_EURO_MIN_CUTOFF   | 1.0                          |
 | AIRTYPE_ONE_EURO_BETA         | 0.02                         |
+| AIRTYPE_ONE_EURO_D_CUTOFF     | 1.0                          |
+| AIRTYPE_AIR_PINCH_DOWN        | 0.30 (thumb-index gap / hand size that puts the pen down) |
+| AIRTYPE_AIR_PINCH_UP          | 0.45 (gap that lifts it: hysteresis) |
+| AIRTYPE_AIR_DEBOUNCE_FRAMES   | 2                            |
+| AIRTYPE_AIR_OPEN_HAND_FRAMES  | 2                            |
+| AIRTYPE_AIR_MIN_POINTS        | 5                            |
+| AIRTYPE_AIR_MIN_EXTENT        | 0.03 (fraction of the frame's shorter side) |
 """
 
 from __future__ import annotations
@@ -47,6 +54,13 @@ class Settings:
         default_factory=lambda: float(_env("AIRTYPE_ONE_EURO_MIN_CUTOFF", "1.0"))
     )
     one_euro_beta: float = field(default_factory=lambda: float(_env("AIRTYPE_ONE_EURO_BETA", "0.02")))
+    one_euro_d_cutoff: float = field(default_factory=lambda: float(_env("AIRTYPE_ONE_EURO_D_CUTOFF", "1.0")))
+    air_pinch_down: float = field(default_factory=lambda: float(_env("AIRTYPE_AIR_PINCH_DOWN", "0.30")))
+    air_pinch_up: float = field(default_factory=lambda: float(_env("AIRTYPE_AIR_PINCH_UP", "0.45")))
+    air_debounce_frames: int = field(default_factory=lambda: int(_env("AIRTYPE_AIR_DEBOUNCE_FRAMES", "2")))
+    air_open_hand_frames: int = field(default_factory=lambda: int(_env("AIRTYPE_AIR_OPEN_HAND_FRAMES", "2")))
+    air_min_points: int = field(default_factory=lambda: int(_env("AIRTYPE_AIR_MIN_POINTS", "5")))
+    air_min_extent: float = field(default_factory=lambda: float(_env("AIRTYPE_AIR_MIN_EXTENT", "0.03")))
 
 
 def get_settings() -> Settings:
