@@ -64,13 +64,14 @@ def pretrain(
     version: str | None = None,
     log: Callable[[str], None] = print,
     activate: bool = True,
+    val_per_class: int = VAL_PER_CLASS,
 ) -> Manifest:
     started = time.perf_counter()
     total = int(minutes * 60 * NOMINAL_SAMPLES_PER_S)
     pool_size = max(len(CLASSES) * 4, total // EPOCHS)
-    log(f"generating {pool_size} synthetic training samples + {VAL_PER_CLASS * len(CLASSES)} for validation ...")
+    log(f"generating {pool_size} synthetic training samples + {val_per_class * len(CLASSES)} for validation ...")
     x_train, y_train = generate(pool_size, seed, seq_len)
-    x_val, y_val = generate(VAL_PER_CLASS * len(CLASSES), seed + 7919, seq_len, workers=1)
+    x_val, y_val = generate(val_per_class * len(CLASSES), seed + 7919, seq_len, workers=1)
     log(f"generated in {time.perf_counter() - started:.0f} s; training {EPOCHS} epochs")
 
     config = TrainConfig(epochs=EPOCHS, batch_size=128, max_lr=5e-3, patience=EPOCHS, seed=seed)
@@ -86,7 +87,7 @@ def pretrain(
     result = Trainer(config, device=torch.device("cpu")).fit(x_train, y_train, x_val, y_val, progress=progress)
     # Clean synthetic data is easier than real writers, so a temperature fitted on it
     # makes the model overconfident; a harder synthetic set stands in for the real world.
-    x_cal, y_cal = generate(VAL_PER_CLASS * len(CLASSES), seed + 104_729, seq_len, workers=1,
+    x_cal, y_cal = generate(val_per_class * len(CLASSES), seed + 104_729, seq_len, workers=1,
                             cfg=SynthConfig().harder(CALIBRATION_HARDNESS))
     cal_logits = evaluate_logits(result.model, x_cal)
     fitted_temperature = fit_temperature(cal_logits, y_cal)

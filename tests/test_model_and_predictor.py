@@ -1,0 +1,153 @@
+"""Model store, predictor and calibration, on the shipped model and on throwaway versions."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from airtype_core.charset import CLASSES
+from airtype_core.features import FeatureConfig
+from airtype_core.ink import Ink, InkError
+from airtype_core.model import AirTypeNet, ModelConfig
+from airtype_core.modelstore import Manifest, ModelLoadError, ModelStore, PreprocessingMismatchError
+from airtype_core.predictor import Predictor
+from airtype_core.settings import SHIPPED_MODEL_DIR, Settings
+from airtype_core.synth import synthetic_dataset
+from airtype_core.training import evaluate_logits, fit_temperature
+
+SHIPPED = ModelStore(SHIPPED_MODEL_DIR)
+
+
+def _manifest(version: str, parent: str | None = None, **changes) -> Manifest:
+    base = Manifest(
+        version=version, created_at=f"2026-01-01T00:00:0{len(version) % 10}", preprocessing=FeatureConfig().signature,
+        classes=list(CLASSES), temperature=1.0, seq_len=50, model_config=ModelConfig().to_dict(),
+        parent_version=parent,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.fixture
+def store(tmp_path) -> ModelStore:
+    """A model directory with two tiny-trained versions: `base` (default) and `child` (active)."""
+    s = ModelStore(tmp_path / "models")
+    torch.manual_seed(0)
+    s.save(AirTypeNet(), _manifest("base"))
+    (s.root / "default.txt").write_text("base\n")
+    s.save(AirTypeNet(), _manifest("child", parent="base", created_at="2026-02-01T00:00:00"))
+    s.activate("child")
+    return s
+
+
+def _settings(store: ModelStore) -> Settings:
+    return dataclasses.replace(Settings(), model_dir=store.root)
+
+
+def test_shipped_model_exists_with_a_complete_manifest():
+    version = SHIPPED.default_version()
+    assert version, "data/models/default.txt names the shipped model"
+    manifest = SHIPPED.manifest(version)
+    assert manifest.preprocessing == FeatureConfig().signature
+    assert manifest.classes == list(CLASSES)
+    assert manifest.temperature > 0
+    assert manifest.training["kind"] == "pretrain"
+    size = (SHIPPED_MODEL_DIR / version / "model.pt").stat().st_size
+    assert size < 5 * 2**20, "a few MB at most"
+
+
+def test_shipped_model_clearly_beats_chance_on_fixed_synthetic_inks():
+    loaded = SHIPPED.load(SHIPPED.default_version())
+    x, y = synthetic_dataset(310, seed=12345)
+    accuracy = (evaluate_logits(loaded.model, x).argmax(1) == y).mean()
+    assert accuracy > 0.6, f"chance is 1/62; got {accuracy:.2f}"
+
+
+def test_prediction_has_confidence_alternatives_and_timing():
+    predictor = Predictor()
+    seven = Ink.from_strokes([[[0, 0], [40, 0], [12, 60]]])
+    p = predictor.predict(seven)
+    assert p.char in CLASSES
+    assert len(p.alternatives) == 5 and p.alternatives[0] == (p.char, p.confidence)
+    probs = [q for _, q in p.alternatives]
+    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6
+    assert p.inference_ms > 0 and p.model_version == predictor.version
+    assert p.uncertain == (p.confidence < predictor.settings.uncertain_threshold)
+    assert predictor.predict(seven, tta=True).char in CLASSES
+
+
+def test_full_probabilities_are_calibrated_softmax_with_the_manifest_temperature():
+    predictor = Predictor()
+    ink = Ink.from_strokes([[[0, 0], [0, 50]], [[-10, 0], [10, 0]]])
+    probs = predictor.predict_proba(ink)
+    assert probs.shape == (62,) and probs.sum() == pytest.approx(1.0, abs=1e-5)
+    from airtype_core.features import featurize
+
+    with torch.inference_mode():
+        logits = predictor._loaded.model(torch.from_numpy(featurize(ink))[None])[0]
+    expected = torch.softmax(logits / predictor.manifest.temperature, 0).numpy()
+    np.testing.assert_allclose(probs, expected, atol=1e-5)
+
+
+def test_predictor_refuses_unusable_ink():
+    with pytest.raises(InkError):
+        Predictor().predict(Ink.from_strokes([[[3, 3]]]))
+
+
+def test_temperature_fit_recovers_a_known_temperature():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, size=(4000, 10)).astype(np.float32)
+    true_t = 2.0
+    p = torch.softmax(torch.from_numpy(logits) / true_t, 1).numpy()
+    labels = np.array([rng.choice(10, p=row / row.sum()) for row in p])
+    assert fit_temperature(logits, labels) == pytest.approx(true_t, rel=0.1)
+
+
+def test_model_with_other_preprocessing_is_refused(store):
+    store.save(AirTypeNet(), _manifest("odd", preprocessing="arclen-v0(seq_len=40)"))
+    with pytest.raises(PreprocessingMismatchError, match="preprocessing"):
+        store.load("odd")
+
+
+def test_corrupt_active_model_falls_back_to_its_parent_with_a_warning(store):
+    (store.root / "child" / "model.pt").write_bytes(b"not a model")
+    predictor = Predictor(settings=_settings(store))
+    assert predictor.version == "base"
+    assert "child" in predictor.warning and "base" in predictor.warning
+
+
+def test_missing_active_model_falls_back(store):
+    shutil.rmtree(store.root / "child")
+    loaded = store.load_active()
+    assert loaded.manifest.version == "base" and loaded.warning
+
+
+def test_predictor_swaps_to_a_newly_activated_version(store):
+    predictor = Predictor(settings=_settings(store))
+    assert predictor.version == "child"
+    store.activate("base")
+    assert predictor.refresh() is True
+    assert predictor.version == "base"
+    assert predictor.refresh() is False, "no reload when nothing changed"
+
+
+def test_no_usable_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelLoadError, match="no usable model"):
+        ModelStore(tmp_path).load_active()
+
+
+def test_saving_never_leaves_a_half_written_version(store, monkeypatch):
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", explode)
+    with pytest.raises(OSError):
+        store.save(AirTypeNet(), _manifest("broken"))
+    assert not (store.root / "broken").exists()
+    assert not list(store.root.glob(".saving-*"))
+    assert {m.version for m in store.manifests()} == {"base", "child"}
