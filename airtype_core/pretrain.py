@@ -38,7 +38,6 @@ MIN_TEMPERATURE = 1.0
 
 def _chunk(args: tuple[int, int, int, SynthConfig]) -> tuple[np.ndarray, np.ndarray]:
     n, seed, seq_len, cfg = args
-    torch.set_num_threads(1)
     return synthetic_dataset(n, seed, seq_len, cfg)
 
 
