@@ -70,6 +70,192 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _participant_id(storage, name_or_id: str | None) -> int | None:
+    from .finetune import TrainingOptionsError
+
+    if not name_or_id:
+        return None
+    for p in storage.list_participants():
+        if name_or_id in (p.name, str(p.id)):
+            return p.id
+    raise TrainingOptionsError(f"there is no participant {name_or_id!r}")
+
+
+def _progress_bar(stream=sys.stderr):
+    """A `finetune.RunProgress` callback drawing one text line per epoch (redrawn in place on a terminal)."""
+    tty, last_phase = stream.isatty(), [None]
+
+    def show(p) -> None:
+        if p.train is None:
+            if p.phase != last_phase[0] or not tty:
+                print(f"{p.phase}: {p.message}", file=stream, flush=True)
+            last_phase[0] = p.phase
+            return
+        t, width = p.train, 30
+        done = int(t.fraction * width)
+        line = (f"epoch {t.epoch}/{t.epochs} [{'#' * done}{'.' * (width - done)}] {t.fraction:4.0%} "
+                f"loss {t.train_loss:.3f} acc {t.train_acc:.3f} eta {t.eta_s:4.0f} s")
+        if t.val_acc is not None:
+            print(("\r" if tty else "") + line + f" val_loss {t.val_loss:.3f} val_acc {t.val_acc:.3f}", file=stream)
+        elif tty:
+            print("\r" + line, end="", file=stream, flush=True)
+        last_phase[0] = p.phase
+
+    return show
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    if args.job_dir:  # the app's background run, see jobs.py
+        from .jobs import run_job
+
+        return run_job(args.job_dir, args.lock_fd)
+
+    import os
+    import signal
+    import threading
+
+    from .jobs import TRAINING_ENV, JobRunner, TrainingBusyError
+
+    for name, value in TRAINING_ENV.items():  # before torch starts its thread pool
+        os.environ.setdefault(name, value)
+    from .finetune import TrainingError, TrainOptions, run_training
+    from .modelstore import ModelStore
+    from .settings import get_settings
+    from .storage import Storage, StorageError
+    from .training import TrainingCancelled
+
+    settings = get_settings()
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl+C: stop between batches, record `cancelled`
+    try:
+        storage = Storage(settings.database_url)
+        options = TrainOptions(
+            mode="finetune" if args.fine_tune else "full", epochs=args.epochs, augment=not args.no_augment,
+            augmentation_factor=args.augmentation_factor, misclassified_only=args.misclassified_only,
+            min_samples=args.min_samples, participant_id=_participant_id(storage, args.participant),
+            synthetic_per_class=args.synthetic_per_class, seed=args.seed,
+        )
+        with JobRunner(settings).hold(storage):
+            outcome = run_training(options, storage, ModelStore(settings.model_dir), progress=_progress_bar(),
+                                   should_stop=stop.is_set, settings=settings)
+    except TrainingCancelled:
+        print("cancelled: the active model was not changed", file=sys.stderr)
+        return 130
+    except (TrainingError, TrainingBusyError, StorageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(outcome.to_dict()))
+    else:
+        print(f"{outcome.version} (parent {outcome.parent_version}) {outcome.reason}")
+        print(f"  {outcome.samples_used} stored samples -> {outcome.train_size} training inks, "
+              f"{len(outcome.history)} epochs on {outcome.device}, {outcome.samples_per_s:.0f} samples/s, "
+              f"{outcome.duration_s:.1f} s in all")
+    return 0
+
+
+def _pick_per_class(samples: list, per_class: int, total: int, seed: int) -> tuple[list, list]:
+    """(chosen, rest): `per_class` random samples of each class, or `total` spread evenly over the classes."""
+    import numpy as np
+
+    from .charset import CLASSES
+
+    rng = np.random.default_rng(seed)
+    by_class: dict[str, list[int]] = {}
+    for i, item in enumerate(samples):
+        by_class.setdefault(item.label, []).append(i)
+    chosen: set[int] = set()
+    for rank, char in enumerate(c for c in CLASSES if c in by_class):
+        want = per_class if not total else total // len(by_class) + (rank < total % len(by_class))
+        chosen.update(rng.permutation(by_class[char])[:want].tolist())
+    return [samples[i] for i in sorted(chosen)], [s for i, s in enumerate(samples) if i not in chosen]
+
+
+def _cmd_bench_finetune(args: argparse.Namespace) -> int:
+    """Fine-tune a throw-away copy of the default model through the app's own job runner."""
+    import shutil
+    import tempfile
+    import time
+    from dataclasses import replace
+    from pathlib import Path
+
+    from .evaluation import evaluate
+    from .finetune import TrainOptions
+    from .ink import read_jsonl
+    from .jobs import JobRunner
+    from .modelstore import ModelStore
+    from .predictor import Predictor
+    from .settings import get_settings
+    from .storage import NewSample, Storage
+
+    errors: list[str] = []
+    chosen, rest = _pick_per_class(list(read_jsonl(args.data, errors)), args.per_class, args.samples, args.seed)
+    shipped = ModelStore(get_settings().model_dir)
+    version = shipped.default_version()
+    if version is None:
+        raise OSError(f"there is no default model in {shipped.root}")
+    with tempfile.TemporaryDirectory(prefix="airtype-bench-") as tmp:
+        settings = replace(get_settings(), model_dir=Path(tmp) / "models", database_url=f"sqlite:///{tmp}/bench.db")
+        shutil.copytree(shipped.root / version, settings.model_dir / version)
+        (settings.model_dir / "default.txt").write_text(version + "\n")
+        store, storage = ModelStore(settings.model_dir), Storage(settings.database_url)
+        before_predictor = Predictor(settings, store)
+        # stored as the draw page stores them: the model's guess, then the writer's answer
+        storage.save_samples([NewSample.from_prediction(s.ink, before_predictor.predict(s.ink), s.label)
+                              for s in chosen])
+        before = evaluate(before_predictor, rest)
+
+        runner = JobRunner(settings)
+        started = time.perf_counter()
+        runner.start(TrainOptions(mode="finetune", min_samples=1, seed=args.seed), storage)
+        first_update = first_batch = None
+        while True:
+            status = runner.status()
+            elapsed = time.perf_counter() - started
+            if first_update is None and status.state != "starting":
+                first_update = elapsed
+            if first_batch is None and status.batch:
+                first_batch = elapsed
+            if not status.active:
+                break
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        if status.state != "completed":
+            raise OSError(f"the fine-tuning run ended {status.state}: {status.error}")
+        outcome = status.outcome
+        store.activate(outcome["version"])  # measured even when the not-worse rule kept it back
+        after = evaluate(Predictor(settings, store), rest)
+        storage.close()
+
+    drops = {c: before["per_class_top1"][c] - a for c, a in after["per_class_top1"].items()}
+    worst = max(drops, key=drops.get)
+    report = {
+        "before": before,
+        "after": after,
+        "fine_tune": {
+            "stored_samples": len(chosen), "evaluated_on": len(rest), "activated": outcome["activated"],
+            "reason": outcome["reason"], "train_size": outcome["train_size"], "epochs_run": len(outcome["history"]),
+            "wall_s": wall, "train_s": outcome["train_s"], "samples_per_s": outcome["samples_per_s"],
+            "device": outcome["device"], "time_to_first_update_s": first_update,
+            "time_to_first_batch_s": first_batch, "unreadable_lines": len(errors),
+        },
+        "worst_class": worst,
+        "worst_class_drop": drops[worst],
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        ft = report["fine_tune"]
+        print(f"fine-tuned {version} on {ft['stored_samples']} inks from {args.data}, evaluated on {ft['evaluated_on']}")
+        for name in ("top1", "top1_folded", "top5", "ece"):
+            print(f"  {name:12s} before {before[name]:.3f}   after {after[name]:.3f}")
+        print(f"  worst class {worst}: {drops[worst]:+.1%} lost")
+        print(f"  {ft['wall_s']:.1f} s wall ({ft['train_s']:.1f} s training, {ft['samples_per_s']:.0f} samples/s, "
+              f"{ft['train_size']} inks x {ft['epochs_run']} epochs); first update after {ft['time_to_first_update_s']:.2f} s, "
+              f"first batch after {ft['time_to_first_batch_s']:.1f} s; {ft['reason']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m airtype_core", description="AirType handwriting recognition")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +279,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tta", action="store_true")
     p.add_argument("--limit", type=int, default=0)
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("train", help="train on the stored samples (full training, or --fine-tune the active model)")
+    p.add_argument("--fine-tune", action="store_true", help="adapt the active model (lr 10x lower, 5 epochs)")
+    p.add_argument("--epochs", type=int, help="default: 10 full, 5 fine-tuning")
+    p.add_argument("--no-augment", action="store_true", help="train on the stored inks only")
+    p.add_argument("--augmentation-factor", type=int, help="distorted copies per ink (default: 5 full, 3 fine-tuning)")
+    p.add_argument("--misclassified-only", action="store_true", help="only the samples the model got wrong")
+    p.add_argument("--min-samples", type=int, help="refuse to train below this (default AIRTYPE_MIN_TRAIN_SAMPLES)")
+    p.add_argument("--participant", help="only this participant's samples (name or id)")
+    p.add_argument("--synthetic-per-class", type=int, help="synthetic inks mixed in per class")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the outcome as one JSON object")
+    p.add_argument("--job-dir", help=argparse.SUPPRESS)  # the app's background runs (jobs.py)
+    p.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("bench-finetune", help="how much a few corrections help: fine-tune a temporary copy, compare")
+    p.add_argument("--data", required=True, help="labeled JSON-lines file (evaluation data; never shipped)")
+    p.add_argument("--per-class", type=int, default=5, help="samples per class to fine-tune on")
+    p.add_argument("--samples", type=int, default=0, help="fine-tune on this many samples instead, spread over classes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_bench_finetune)
     return parser
 
 

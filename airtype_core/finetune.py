@@ -1,0 +1,497 @@
+"""Learning from the user's answers: stored samples in, a new model version out.
+
+    run_training(TrainOptions(), storage, store, progress=cb, should_stop=fn) -> TrainOutcome
+
+1. the stored samples (all, one participant's, or the misclassified ones) are split
+   per class into training and held-out samples (stratified);
+2. each training ink gets `augmentation_factor` lightly distorted copies;
+3. synthetic inks of every class are mixed in, so characters the user never drew
+   are not forgotten;
+4. `Trainer.fit` from the active model (fine-tuning) or from random weights (full);
+5. the calibration temperature is refitted on the held-out data;
+6. the new and the active model are scored on the same held-out data; the new
+   one is saved as a version (parent = active) and activated only if it is not worse.
+
+Every run is a training_sessions row, from `running` to completed, failed or cancelled.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from .charset import CLASS_INDEX, CLASSES
+from .evaluation import summarize
+from .features import FeatureConfig, featurize
+from .ink import Ink, InkError
+from .modelstore import Manifest, ModelLoadError, ModelStore, new_version_name
+from .pretrain import MIN_TEMPERATURE
+from .settings import Settings, get_settings
+from .storage import SampleFilter, Storage
+from .synth import SynthConfig, _elastic, sample
+from .training import (
+    TrainConfig, Trainer, TrainingCancelled, TrainProgress, device_name, evaluate_logits, fit_temperature,
+    select_device,
+)
+
+MODES = ("finetune", "full")
+# Per mode: the seed's hyper-parameters, and how much synthetic data keeps the other classes alive.
+# Full training starts from random weights, so it needs far more synthetic ink to learn every class.
+_MODE_DEFAULTS = {
+    "finetune": {"epochs": 5, "augmentation_factor": 3, "synthetic_per_class": 8},
+    "full": {"epochs": 10, "augmentation_factor": 5, "synthetic_per_class": 40},
+}
+SYNTHETIC_VAL_PER_CLASS = 4  # held-out synthetic inks for each class the user has no held-out sample of
+RETENTION_TOLERANCE = 0.05  # a new model may lose this much on the classes the user never drew
+MIN_CALIBRATION_SAMPLES = 30  # fewer held-out inks than this: keep the parent's temperature
+FULL_TRAINING_MIN_PER_CLASS = 30  # below this, training from scratch cannot beat the pretrained model
+
+# Real inks already carry the writer's slant, size and stroke order: only small
+# wobbles are added, far lighter than what turns a font into handwriting.
+LIGHT_DISTORTION = SynthConfig(rotate_deg=8.0, shear=0.15, aspect=0.12, elastic=0.03, stroke_shift=0.03, jitter=0.003)
+
+
+class TrainingError(Exception):
+    """A run that cannot start or go on for a reason a person can act on."""
+
+
+class NotEnoughSamplesError(TrainingError):
+    pass
+
+
+class TrainingOptionsError(TrainingError, ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """What the user chooses on the training page (None: the mode's default)."""
+
+    mode: str = "finetune"  # finetune | full
+    epochs: int | None = None
+    augment: bool = True
+    augmentation_factor: int | None = None  # distorted copies of each training ink
+    misclassified_only: bool = False
+    min_samples: int | None = None  # None: Settings.min_train_samples
+    participant_id: int | None = None  # train on one participant's samples (personalization)
+    synthetic_per_class: int | None = None
+    val_fraction: float = 0.2
+    seed: int = 0
+
+    def resolved(self, settings: Settings | None = None) -> TrainOptions:
+        """Every None replaced by its default, every value checked."""
+        if self.mode not in MODES:
+            raise TrainingOptionsError(f"training mode {self.mode!r} is not one of {', '.join(MODES)}")
+        defaults = {**_MODE_DEFAULTS[self.mode], "min_samples": (settings or get_settings()).min_train_samples}
+        out = replace(self, **{k: v for k, v in defaults.items() if getattr(self, k) is None})
+        if not 1 <= out.epochs <= 200:
+            raise TrainingOptionsError("the number of epochs must be between 1 and 200")
+        if not 0 <= out.augmentation_factor <= 20:
+            raise TrainingOptionsError("the augmentation factor must be between 0 and 20")
+        if not 0 <= out.synthetic_per_class <= 500:
+            raise TrainingOptionsError("synthetic samples per class must be between 0 and 500")
+        if out.min_samples < 1:
+            raise TrainingOptionsError("the minimum number of samples must be at least 1")
+        if not 0.0 < out.val_fraction < 0.9:
+            raise TrainingOptionsError("the held-out fraction must be between 0 and 0.9")
+        return out
+
+    def sample_filter(self) -> SampleFilter:
+        return SampleFilter(misclassified_only=self.misclassified_only, participant_id=self.participant_id)
+
+    def train_config(self) -> TrainConfig:
+        if self.mode == "finetune":
+            return TrainConfig.fine_tune(epochs=self.epochs, seed=self.seed)
+        return TrainConfig(epochs=self.epochs, seed=self.seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainOptions:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """What a run is doing now: a phase, and while training the Trainer's own progress."""
+
+    phase: str  # preparing | training | evaluating | saving
+    message: str
+    session_id: int | None = None
+    train: TrainProgress | None = None
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    session_id: int
+    version: str
+    parent_version: str
+    activated: bool
+    reason: str  # why it was activated or kept back, for a person
+    new_metrics: dict[str, Any]  # the new model on the held-out data
+    parent_metrics: dict[str, Any]  # the active model on the same data
+    samples_used: int  # stored samples
+    train_size: int  # after augmentation and synthetic mix-in
+    history: tuple[dict[str, Any], ...]
+    duration_s: float
+    train_s: float
+    samples_per_s: float
+    device: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "history": list(self.history)}
+
+
+# --- the training set ---------------------------------------------------------
+
+
+def distort_ink(ink: Ink, rng: np.random.Generator, cfg: SynthConfig = LIGHT_DISTORTION) -> Ink:
+    """A lightly distorted copy of a real ink: rotation, slant, squash, wobble, per-stroke shift, jitter."""
+    xy = np.concatenate([s[:, :2] for s in ink.strokes])
+    lo = xy.min(axis=0)
+    size = max(float(np.ptp(xy, axis=0).max()), 1e-9)
+    angle = np.radians(rng.uniform(-cfg.rotate_deg, cfg.rotate_deg))
+    c, s = np.cos(angle), np.sin(angle)
+    squash = np.exp(rng.uniform(-cfg.aspect, cfg.aspect))
+    matrix = np.array([[c, -s], [s, c]]) @ np.array([[squash, rng.uniform(-cfg.shear, cfg.shear)], [0.0, 1.0]])
+    amplitude = cfg.elastic * rng.uniform(0.3, 1.0)
+    strokes = []
+    for stroke in ink.strokes:
+        unit = (stroke[:, :2] - lo) / size  # the glyph spans about a unit box, as synth's templates do
+        unit = _elastic(unit, amplitude, rng) @ matrix.T + rng.normal(0, cfg.stroke_shift / 2, size=2)
+        unit = unit + rng.normal(0, cfg.jitter, size=unit.shape)
+        strokes.append(np.column_stack([unit * size + lo, stroke[:, 2]]))
+    return Ink(tuple(strokes))
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingSet:
+    x_train: np.ndarray  # (N, T, 7): the user's inks, their distorted copies, synthetic inks
+    y_train: np.ndarray
+    x_val: np.ndarray  # the user's held-out inks first, then synthetic inks of the classes without any
+    y_val: np.ndarray
+    held_out: int  # how many of x_val are the user's
+    samples_used: int
+    skipped: int  # stored inks the pipeline refuses (a dot, say)
+
+
+def build_training_set(
+    samples: list[tuple[Ink, str]],
+    options: TrainOptions,
+    features: FeatureConfig,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> TrainingSet:
+    """Featurize, split per class, augment and mix in synthetic data (`options` resolved)."""
+    rng = np.random.default_rng(options.seed)
+    by_class: dict[int, list[tuple[Ink, np.ndarray]]] = {}
+    skipped = 0
+    for ink, label in samples:
+        try:
+            by_class.setdefault(CLASS_INDEX[label], []).append((ink, featurize(ink, features)))
+        except InkError:
+            skipped += 1
+
+    x_train, y_train, x_val, y_val = [], [], [], []
+    copies = options.augmentation_factor if options.augment else 0
+    for label, items in sorted(by_class.items()):
+        n_val = max(1, round(len(items) * options.val_fraction)) if len(items) >= 2 else 0
+        for rank, i in enumerate(rng.permutation(len(items))):
+            if should_stop():
+                raise TrainingCancelled("training was cancelled")
+            ink, x = items[i]
+            if rank < n_val:
+                x_val.append(x)
+                y_val.append(label)
+                continue
+            x_train += [x] + [featurize(distort_ink(ink, rng), features) for _ in range(copies)]
+            y_train += [label] * (1 + copies)
+    held_out = len(y_val)
+
+    covered = set(y_val)
+    for label, char in enumerate(CLASSES):
+        for k in range(options.synthetic_per_class + (0 if label in covered else SYNTHETIC_VAL_PER_CLASS)):
+            if should_stop():
+                raise TrainingCancelled("training was cancelled")
+            ink, _ = sample(rng, char)
+            target = (x_train, y_train) if k < options.synthetic_per_class else (x_val, y_val)
+            target[0].append(featurize(ink, features))
+            target[1].append(label)
+
+    def stack(x: list[np.ndarray]) -> np.ndarray:
+        return np.stack(x).astype(np.float32) if x else np.zeros((0, features.seq_len, 7), np.float32)
+
+    return TrainingSet(
+        stack(x_train), np.array(y_train, np.int64), stack(x_val), np.array(y_val, np.int64),
+        held_out, sum(len(v) for v in by_class.values()), skipped,
+    )
+
+
+def check_enough_samples(storage: Storage, options: TrainOptions, settings: Settings | None = None) -> int:
+    """How many stored samples the run would use; NotEnoughSamplesError when below the minimum."""
+    options = options.resolved(settings)
+    total = sum(storage.count_by_char(options.sample_filter()).values())
+    if total < options.min_samples:
+        which = "misclassified samples" if options.misclassified_only else "samples"
+        who = " for this participant" if options.participant_id is not None else ""
+        raise NotEnoughSamplesError(
+            f"Training needs at least {options.min_samples} {which}{who}; there are {total}. "
+            "Collect more on the draw page, or lower the minimum."
+        )
+    return total
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether the stored samples (under the options' filter) are worth a run, and what to do next."""
+
+    counts: dict[str, int]  # every class, 0 included
+    total: int
+    min_samples: int
+    ready: bool
+    device: str  # where training would run: cuda (its name) > mps > cpu
+    best_accuracy: float | None  # best held-out accuracy of a completed run
+    runs: int
+    completed_runs: int
+    recommendation: str
+
+
+def readiness(storage: Storage, options: TrainOptions, settings: Settings | None = None) -> Readiness:
+    options = options.resolved(settings)
+    stored = storage.count_by_char(options.sample_filter())
+    counts = {c: stored.get(c, 0) for c in CLASSES}
+    total = sum(counts.values())
+    sessions = storage.list_training_sessions()
+    completed = [s for s in sessions if s.status == "completed"]
+    scores = [s.metrics["held_out_top1"] for s in completed if s.metrics and s.metrics.get("held_out_top1") is not None]
+    fewest = ", ".join(sorted(CLASSES, key=lambda c: counts[c])[:5])
+    if total < options.min_samples:
+        advice = f"Collect {options.min_samples - total} more samples before training (fewest so far: {fewest})."
+    elif not completed:
+        advice = f"Fine-tune: {total} samples are ready and the model has not learned from them yet."
+    else:
+        since = replace(options.sample_filter(), start=completed[0].started_at)
+        new = sum(storage.count_by_char(since).values())
+        if new >= max(10, total // 10):
+            advice = f"Fine-tune again: {new} samples were added since the last run."
+        elif min(counts.values()) >= FULL_TRAINING_MIN_PER_CLASS:
+            advice = "Full training is possible: every character has enough samples to learn from scratch."
+        else:
+            advice = f"The model is up to date with your samples; collect more of {fewest}."
+    return Readiness(
+        counts, total, options.min_samples, total >= options.min_samples, device_name(select_device()),
+        max(scores) if scores else None, len(sessions), len(completed), advice,
+    )
+
+
+# --- comparing the new model with the active one ------------------------------
+
+
+def _held_out_metrics(logits: np.ndarray, temperature: float, data: TrainingSet) -> dict[str, Any]:
+    probs = torch.softmax(torch.from_numpy(logits) / temperature, dim=1).numpy()
+    n = data.held_out
+    out: dict[str, Any] = {"held_out_samples": n, "synthetic_samples": len(data.y_val) - n}
+    if n:
+        user = summarize(probs[:n], data.y_val[:n])
+        out.update(held_out_top1=user["top1"], held_out_top1_folded=user["top1_folded"], held_out_ece=user["ece"])
+    if len(data.y_val) > n:
+        out["synthetic_top1"] = summarize(probs[n:], data.y_val[n:])["top1"]
+    return out
+
+
+def _verdict(new: dict[str, Any], old: dict[str, Any], parent: str) -> tuple[bool, str]:
+    """Activate only if not worse: on the user's held-out inks, and (within a tolerance) on the rest."""
+    if "held_out_top1" not in new and "synthetic_top1" not in new:
+        return False, "kept back: there was no held-out data to compare it with the active model"
+    if "held_out_top1" in new and new["held_out_top1"] < old["held_out_top1"]:
+        return False, (
+            f"kept back: {new['held_out_top1']:.1%} on your {new['held_out_samples']} held-out samples, "
+            f"worse than {old['held_out_top1']:.1%} for the active model {parent}"
+        )
+    if "synthetic_top1" in new and new["synthetic_top1"] < old["synthetic_top1"] - RETENTION_TOLERANCE:
+        return False, (
+            f"kept back: it forgot characters you never drew ({new['synthetic_top1']:.1%} on them, "
+            f"against {old['synthetic_top1']:.1%} for the active model {parent})"
+        )
+    if "held_out_top1" in new:
+        return True, (
+            f"activated: {new['held_out_top1']:.1%} on your {new['held_out_samples']} held-out samples, "
+            f"not worse than {old['held_out_top1']:.1%} for {parent}"
+        )
+    return True, f"activated: not worse than {parent} on synthetic characters ({new['synthetic_top1']:.1%})"
+
+
+# --- the run --------------------------------------------------------------------
+
+
+def run_training(
+    options: TrainOptions,
+    storage: Storage,
+    store: ModelStore,
+    progress: Callable[[RunProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    settings: Settings | None = None,
+) -> TrainOutcome:
+    """One training run, recorded from start to end. Raises TrainingCancelled when stopped,
+    TrainingError when the data does not allow a run."""
+    started = time.perf_counter()
+    settings = settings or get_settings()
+    options = options.resolved(settings)
+    report = progress or (lambda p: None)
+    stop = should_stop or (lambda: False)
+
+    report(RunProgress("preparing", "reading your samples"))
+    check_enough_samples(storage, options, settings)
+    features = FeatureConfig(settings.seq_len)
+    pointer = store.active_version()  # a change while training means the user chose another model
+    parent = store.load_active(features)
+    parent_version = parent.manifest.version
+    sync_versions(storage, store)
+    device = select_device()
+    session_id = storage.start_training_session(
+        options.mode, options.to_dict(), device=device_name(device), parent_version=parent_version
+    )
+    history: list[dict[str, Any]] = []
+    try:
+        report(RunProgress("preparing", "featurizing, augmenting and mixing in synthetic ink", session_id))
+        data = build_training_set(storage.training_samples(options.sample_filter()), options, features, stop)
+        storage.update_training_session(session_id, samples_used=data.samples_used)
+
+        def on_batch(p: TrainProgress) -> None:
+            if p.val_acc is not None:
+                history.append({"epoch": p.epoch, "train_loss": p.train_loss, "train_acc": p.train_acc,
+                                "val_loss": p.val_loss, "val_acc": p.val_acc})
+                storage.update_training_session(session_id, history=list(history))
+            report(RunProgress("training", f"epoch {p.epoch}/{p.epochs}", session_id, p))
+
+        start_model = copy.deepcopy(parent.model) if options.mode == "finetune" else None
+        result = Trainer(options.train_config(), device).fit(
+            data.x_train, data.y_train, data.x_val, data.y_val, model=start_model, progress=on_batch, should_stop=stop
+        )
+
+        report(RunProgress("evaluating", f"comparing with the active model {parent_version}", session_id))
+        logits = evaluate_logits(result.model, data.x_val)
+        # A few dozen held-out inks that the model has just adapted to flatter it, and
+        # always ask for a sharper softmax (T < 1); label smoothing already leaves it
+        # modest about what it knows, so, as for pretraining, T may soften, never sharpen.
+        temperature = parent.manifest.temperature
+        if len(data.y_val) >= MIN_CALIBRATION_SAMPLES:
+            temperature = max(MIN_TEMPERATURE, fit_temperature(logits, data.y_val))
+        new_metrics = _held_out_metrics(logits, temperature, data)
+        parent_metrics = _held_out_metrics(evaluate_logits(parent.model, data.x_val), parent.manifest.temperature, data)
+        activated, reason = _verdict(new_metrics, parent_metrics, parent_version)
+        if activated and store.active_version() != pointer:
+            activated, reason = False, (
+                f"kept back: the active model was changed to {store.active_version()} during training; "
+                "activate this version yourself if you want it"
+            )
+
+        report(RunProgress("saving", "saving the new version", session_id))
+        version = new_version_name()
+        metrics = {**new_metrics, "parent": parent_metrics, "activated": activated, "reason": reason,
+                   "temperature": temperature, "best_epoch": result.best_epoch, "best_val_acc": result.best_val_acc}
+        manifest = Manifest(
+            version=version,
+            created_at=datetime.now(timezone.utc).isoformat(),
+            preprocessing=features.signature,
+            classes=list(CLASSES),
+            temperature=temperature,
+            seq_len=features.seq_len,
+            model_config=result.model.config.to_dict(),
+            metrics={**metrics, "history": history},
+            parent_version=parent_version,
+            training={"kind": options.mode, "options": options.to_dict(), "samples_used": data.samples_used,
+                      "train_size": int(len(data.y_train)), "epochs_run": result.epochs_run,
+                      "stopped_early": result.stopped_early, "samples_per_s": result.samples_per_s,
+                      "device": result.device, "session_id": session_id},
+        )
+        path = store.save(result.model.cpu(), manifest)
+        storage.record_model_version(version, path, parent_version, metrics)
+        if activated:
+            activate_version(version, store, storage)
+        outcome = TrainOutcome(
+            session_id, version, parent_version, activated, reason, new_metrics, parent_metrics,
+            data.samples_used, int(len(data.y_train)), tuple(history), time.perf_counter() - started,
+            result.duration_s, result.samples_per_s, result.device,
+        )
+        storage.finish_training_session(
+            session_id, "completed", {**metrics, "duration_s": outcome.duration_s, "samples_per_s": result.samples_per_s,
+                                      "train_size": outcome.train_size},
+            model_version=version, history=history,
+        )
+        return outcome
+    except TrainingCancelled:
+        storage.finish_training_session(session_id, "cancelled", error="cancelled by the user", history=history)
+        raise
+    except BaseException as exc:
+        storage.finish_training_session(session_id, "failed", error=f"{type(exc).__name__}: {exc}", history=history)
+        raise
+
+
+# --- versions: the folders on disk, mirrored in the database --------------------
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    created_at: str
+    parent_version: str | None
+    kind: str  # pretrain | finetune | full
+    held_out_top1: float | None  # on the held-out samples of the run that made it
+    parent_top1: float | None  # the then-active model on the same samples
+    reason: str | None  # why training activated it or kept it back
+    is_active: bool
+    is_default: bool
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def list_versions(store: ModelStore) -> list[VersionInfo]:
+    """Every readable version, newest first."""
+    active, default = store.active_version(), store.default_version()
+    out = []
+    for m in store.manifests():
+        metrics = {k: v for k, v in m.metrics.items() if k != "history"}
+        out.append(VersionInfo(
+            m.version, m.created_at, m.parent_version, str(m.training.get("kind", "pretrain")),
+            metrics.get("held_out_top1"), (metrics.get("parent") or {}).get("held_out_top1"), metrics.get("reason"),
+            m.version == active, m.version == default, metrics,
+        ))
+    return out
+
+
+def sync_versions(storage: Storage, store: ModelStore) -> None:
+    """Record in the database the versions found on disk (the shipped one, say) and which is active."""
+    recorded = {v.version: v for v in storage.list_model_versions()}
+    manifests = store.manifests()
+    for m in manifests:
+        if m.version not in recorded:
+            metrics = {k: v for k, v in m.metrics.items() if k != "history"}
+            storage.record_model_version(m.version, store.root / m.version, m.parent_version, metrics)
+    active = store.active_version()
+    if active in {m.version for m in manifests} and not (active in recorded and recorded[active].is_active):
+        storage.set_active_model_version(active)
+
+
+def activate_version(version: str, store: ModelStore, storage: Storage | None = None) -> None:
+    """Make `version` the one every predictor uses (training, or a rollback). The pointer file is
+    the truth (predictors poll it); the database row follows it."""
+    store.load(version)  # refuse a version that cannot be loaded before anyone switches to it
+    store.activate(version)
+    if storage is not None:
+        sync_versions(storage, store)
+
+
+def model_file(store: ModelStore, version: str) -> Path:
+    """The weights of `version`, for a download."""
+    path = store.root / version / "model.pt"
+    if not path.is_file():
+        raise ModelLoadError(f"model version {version!r} has no weights file")
+    return path

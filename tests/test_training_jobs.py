@@ -1,0 +1,271 @@
+"""Learning from stored samples: a run makes a version, the not-worse rule, rollback,
+one run at a time, cancel, and a training process killed mid-run.
+
+Every test works on a copy of the shipped model (data/models) and its own database,
+with tiny runs (a few dozen samples, one epoch) so the whole file stays short.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import sqlite3
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from airtype_core.finetune import (
+    NotEnoughSamplesError, TrainOptions, activate_version, list_versions, readiness, run_training,
+)
+from airtype_core.jobs import JobRunner, JobStatus, TrainingBusyError
+from airtype_core.modelstore import ModelStore
+from airtype_core.predictor import Predictor
+from airtype_core.settings import Settings, get_settings
+from airtype_core.storage import INTERRUPTED, NewSample, Storage
+from airtype_core.synth import sample
+
+CHARS = "abcdef"
+TINY = TrainOptions(mode="finetune", epochs=1, augmentation_factor=1, synthetic_per_class=1, min_samples=10)
+LONG = replace(TINY, epochs=50)  # a run that cannot end on its own while a test watches it
+WAIT_S = 120  # ceiling for a background run to reach a state: a guard against hangs, not a speed test
+
+
+def copy_shipped_models(dest: Path) -> Path:
+    shipped = ModelStore(get_settings().model_dir)
+    version = shipped.default_version()
+    assert version, f"no shipped model in {shipped.root} (default.txt is missing)"
+    shutil.copytree(shipped.root / version, dest / version)
+    (dest / "default.txt").write_text(version + "\n")
+    return dest
+
+
+def collect(storage: Storage, per_char: int = 5, seed: int = 1) -> None:
+    """What a person leaves after drawing a few characters a few times."""
+    rng = np.random.default_rng(seed)
+    storage.save_samples([NewSample(sample(rng, c)[0], c, "manual") for c in CHARS for _ in range(per_char)])
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """Every file of the model folder but the job runner's, by content."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*")) if p.is_file() and ".jobs" not in p.parts
+    }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """In-process runs share the cores with the rest of the suite; two OpenMP threads spinning
+    against other work are many times slower than one (the app's runs get OMP_WAIT_POLICY=PASSIVE
+    from the job runner instead, which a test process that has already started torch cannot)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def wait_until_free(runner: JobRunner) -> None:
+    """The run's process lets go of the lock right after its last status."""
+    deadline = time.monotonic() + WAIT_S
+    while runner.is_running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def wait_for(runner: JobRunner, done, what: str) -> JobStatus:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        status = runner.status()
+        if status is not None and done(status):
+            return status
+        time.sleep(0.1)
+    log = next(runner.root.glob("*/output.log"), None)
+    pytest.fail(f"the run never {what}; last status {runner.status()}; log: {log and log.read_text()[-2000:]}")
+
+
+class Env:
+    """A model folder + database + the settings that point at them."""
+
+    def __init__(self, root: Path, url: str | None = None):
+        self.models = copy_shipped_models(root / "models")
+        self.url = url or f"sqlite:///{root / 'airtype.db'}"
+        self.settings: Settings = replace(get_settings(), model_dir=self.models, database_url=self.url)
+        self.storage = Storage(self.url)
+        self.store = ModelStore(self.models)
+        self.runner = JobRunner(self.settings)
+        self.shipped = self.store.default_version()
+
+
+@pytest.fixture
+def env(tmp_path):
+    env = Env(tmp_path)
+    collect(env.storage)
+    yield env
+    env.runner.cancel()
+    env.storage.close()
+
+
+@pytest.fixture(scope="module")
+def finetuned(tmp_path_factory):
+    """One real fine-tuning run, shared by the tests that only look at what it left."""
+    env = Env(tmp_path_factory.mktemp("finetuned"))
+    collect(env.storage)
+    phases: list[str] = []
+    outcome = run_training(TINY, env.storage, env.store, progress=lambda p: phases.append(p.phase),
+                           settings=env.settings)
+    yield env, outcome, phases
+    env.storage.close()
+
+
+@pytest.fixture
+def trained_copy(finetuned, tmp_path):
+    """A private copy of the trained model folder and a fresh database, so a test may break or switch them."""
+    shutil.copytree(finetuned[0].models, tmp_path / "models", ignore=shutil.ignore_patterns(".jobs"))
+    env = object.__new__(Env)
+    env.models, env.url, env.shipped = tmp_path / "models", f"sqlite:///{tmp_path / 'airtype.db'}", finetuned[0].shipped
+    env.settings = replace(finetuned[0].settings, model_dir=env.models, database_url=env.url)
+    env.storage, env.store = Storage(env.url), ModelStore(env.models)
+    yield env, finetuned[1].version
+    env.storage.close()
+
+
+# --- a run ----------------------------------------------------------------------------
+
+
+def test_finetune_makes_a_new_version_with_its_parent_and_records_the_run(finetuned):
+    env, outcome, phases = finetuned
+    manifest = env.store.manifest(outcome.version)
+    assert manifest.parent_version == env.shipped == outcome.parent_version
+    assert manifest.training["kind"] == "finetune" and manifest.temperature >= 1.0
+    assert (env.models / outcome.version / "model.pt").is_file()
+    assert phases[0] == "preparing" and "training" in phases and phases[-1] == "saving"
+
+    run = env.storage.get_training_session(outcome.session_id)
+    assert run.status == "completed" and run.kind == "finetune"
+    assert run.model_version == outcome.version and run.parent_version == env.shipped
+    assert run.samples_used == len(CHARS) * 5 and run.device == "cpu"
+    assert [e["epoch"] for e in run.history] == [1] and run.history[0]["val_acc"] is not None
+    assert run.params["epochs"] == 1 and run.duration_s > 0
+    # both models were scored on the same held-out samples, and the page can show both
+    assert run.metrics["held_out_samples"] == run.metrics["parent"]["held_out_samples"] == len(CHARS)
+    assert {"held_out_top1", "synthetic_top1"} <= set(run.metrics) and run.metrics["reason"]
+
+    recorded = {v.version: v for v in env.storage.list_model_versions()}
+    assert recorded[outcome.version].parent_version == env.shipped
+    assert recorded[env.shipped if not outcome.activated else outcome.version].is_active
+    assert env.store.active_version() == (outcome.version if outcome.activated else env.shipped)
+
+
+def test_training_run_is_recorded_on_postgresql(postgres_server, tmp_path):
+    env = Env(tmp_path, postgres_server.create_schema())
+    try:
+        collect(env.storage)
+        outcome = run_training(TINY, env.storage, env.store, settings=env.settings)
+        run = env.storage.get_training_session(outcome.session_id)
+        assert run.status == "completed" and run.model_version == outcome.version and len(run.history) == 1
+        assert {v.version for v in env.storage.list_model_versions()} == {env.shipped, outcome.version}
+    finally:
+        env.storage.close()
+        postgres_server.drop_schema(env.url)
+
+
+def test_worse_model_is_kept_back_with_the_reason(env):
+    # one epoch from random weights cannot match the shipped model
+    outcome = run_training(replace(TINY, mode="full"), env.storage, env.store, settings=env.settings)
+    assert not outcome.activated
+    assert outcome.reason.startswith("kept back") and "active model" in outcome.reason
+    assert outcome.new_metrics["held_out_top1"] < outcome.parent_metrics["held_out_top1"]
+    assert env.store.active_version() == env.shipped
+    assert Predictor(env.settings, env.store).version == env.shipped
+    run = env.storage.get_training_session(outcome.session_id)
+    assert run.status == "completed" and run.metrics["reason"] == outcome.reason and not run.metrics["activated"]
+    kept = {v.version: v for v in list_versions(env.store)}[outcome.version]
+    assert kept.reason == outcome.reason and not kept.is_active and kept.parent_version == env.shipped
+
+
+def test_too_few_samples_are_refused_before_anything_starts(env):
+    with pytest.raises(NotEnoughSamplesError, match="at least 50 samples.*there are 30"):
+        env.runner.start(replace(TINY, min_samples=50), env.storage)
+    assert env.runner.status() is None and env.storage.list_training_sessions() == []
+    state = readiness(env.storage, replace(TINY, min_samples=50), env.settings)
+    assert not state.ready and state.total == 30 and state.counts["a"] == 5 and state.counts["Z"] == 0
+    assert state.recommendation.startswith("Collect 20 more samples")
+
+
+# --- versions -------------------------------------------------------------------------------
+
+
+def test_rollback_activates_an_old_version_and_the_predictor_follows(trained_copy):
+    env, trained = trained_copy
+    activate_version(trained, env.store, env.storage)
+    predictor = Predictor(env.settings, env.store)
+    assert predictor.version == trained
+
+    activate_version(env.shipped, env.store, env.storage)  # the rollback
+    assert predictor.refresh() and predictor.version == env.shipped
+    assert env.storage.active_model_version().version == env.shipped
+    assert [v.version for v in list_versions(env.store) if v.is_active] == [env.shipped]
+
+
+def test_corrupted_trained_model_falls_back_to_its_parent_with_a_warning(trained_copy):
+    env, trained = trained_copy
+    activate_version(trained, env.store)
+    (env.models / trained / "model.pt").write_bytes(b"not a model")
+    predictor = Predictor(env.settings, env.store)
+    assert predictor.version == env.shipped
+    assert trained in predictor.warning and env.shipped in predictor.warning
+
+    (env.models / trained / "model.pt").unlink()
+    assert Predictor(env.settings, env.store).version == env.shipped
+
+
+# --- the background runner ----------------------------------------------------------------------
+
+
+def test_second_training_request_is_refused_then_cancel_stops_the_run(env):
+    first = env.runner.start(LONG, env.storage)
+    with pytest.raises(TrainingBusyError, match="Only one training run at a time"):
+        env.runner.start(TINY, env.storage)
+    with pytest.raises(TrainingBusyError):
+        with env.runner.hold():  # the command line's foreground training is refused too
+            pass
+
+    wait_for(env.runner, lambda s: s.state == "training" and s.batch >= 1, "reached its first batch")
+    assert env.runner.cancel()
+    status = wait_for(env.runner, lambda s: not s.active, "stopped after cancel")
+    assert status.job_id == first.job_id and status.state == "cancelled"
+    run = env.storage.get_training_session(status.session_id)
+    assert run.status == "cancelled" and run.model_version is None
+    assert [v.version for v in list_versions(env.store)] == [env.shipped]
+    wait_until_free(env.runner)
+    with env.runner.hold():  # the next run may start
+        pass
+
+
+def test_training_survives_kill(env):
+    before = tree_hashes(env.models)
+    samples = env.storage.count_by_char()
+    status = env.runner.start(LONG, env.storage)
+    status = wait_for(env.runner, lambda s: s.state == "training" and s.batch >= 1, "reached its first batch")
+    os.kill(status.pid, signal.SIGKILL)
+    wait_until_free(env.runner)  # the kernel frees the lock with the process
+
+    assert tree_hashes(env.models) == before, "the model files are exactly as they were"
+    assert not list(env.models.glob(".saving-*")) and [v.version for v in list_versions(env.store)] == [env.shipped]
+    assert Predictor(env.settings, env.store).version == env.shipped
+    with sqlite3.connect(env.url.removeprefix("sqlite:///")) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert env.storage.count_by_char() == samples
+    assert env.storage.get_training_session(status.session_id).status == "running"
+
+    env.runner.recover(env.storage)  # what the app does on start
+    run = env.storage.get_training_session(status.session_id)
+    assert run.status == "failed" and run.error == INTERRUPTED
+    assert env.runner.status().state == "failed"
+    with env.runner.hold():
+        pass
