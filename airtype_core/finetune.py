@@ -189,8 +189,11 @@ def build_training_set(
     options: TrainOptions,
     features: FeatureConfig,
     should_stop: Callable[[], bool] = lambda: False,
+    progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> TrainingSet:
-    """Featurize, split per class, augment and mix in synthetic data (`options` resolved)."""
+    """Featurize, split per class, augment and mix in synthetic data (`options` resolved).
+
+    `progress(done, total)` is told how many inks are ready every few dozen."""
     rng = np.random.default_rng(options.seed)
     by_class: dict[int, list[tuple[Ink, np.ndarray]]] = {}
     skipped = 0
@@ -200,31 +203,37 @@ def build_training_set(
         except InkError:
             skipped += 1
 
-    x_train, y_train, x_val, y_val = [], [], [], []
     copies = options.augmentation_factor if options.augment else 0
-    for label, items in sorted(by_class.items()):
-        n_val = max(1, round(len(items) * options.val_fraction)) if len(items) >= 2 else 0
-        for rank, i in enumerate(rng.permutation(len(items))):
+    n_val = {label: max(1, round(len(items) * options.val_fraction)) if len(items) >= 2 else 0
+             for label, items in by_class.items()}
+    synthetic = {label: options.synthetic_per_class + (0 if n_val.get(label) else SYNTHETIC_VAL_PER_CLASS)
+                 for label in range(len(CLASSES))}
+    total = sum(n_val[c] + (len(items) - n_val[c]) * (1 + copies) for c, items in by_class.items())
+    total += sum(synthetic.values())
+    x_train, y_train, x_val, y_val = [], [], [], []
+
+    def add(x: list[np.ndarray], y: list[int], label: int, *features_: np.ndarray) -> None:
+        x.extend(features_)
+        y.extend([label] * len(features_))
+        done = len(y_train) + len(y_val)
+        if done // 25 != (done - len(features_)) // 25:  # every 25 inks: a few hundred ms at most
             if should_stop():
                 raise TrainingCancelled("training was cancelled")
+            progress(done, total)
+
+    for label, items in sorted(by_class.items()):
+        for rank, i in enumerate(rng.permutation(len(items))):
             ink, x = items[i]
-            if rank < n_val:
-                x_val.append(x)
-                y_val.append(label)
-                continue
-            x_train += [x] + [featurize(distort_ink(ink, rng), features) for _ in range(copies)]
-            y_train += [label] * (1 + copies)
+            if rank < n_val[label]:
+                add(x_val, y_val, label, x)
+            else:
+                add(x_train, y_train, label, x, *(featurize(distort_ink(ink, rng), features) for _ in range(copies)))
     held_out = len(y_val)
 
-    covered = set(y_val)
     for label, char in enumerate(CLASSES):
-        for k in range(options.synthetic_per_class + (0 if label in covered else SYNTHETIC_VAL_PER_CLASS)):
-            if should_stop():
-                raise TrainingCancelled("training was cancelled")
-            ink, _ = sample(rng, char)
-            target = (x_train, y_train) if k < options.synthetic_per_class else (x_val, y_val)
-            target[0].append(featurize(ink, features))
-            target[1].append(label)
+        for k in range(synthetic[label]):
+            x = featurize(sample(rng, char)[0], features)
+            add(*((x_train, y_train) if k < options.synthetic_per_class else (x_val, y_val)), label, x)
 
     def stack(x: list[np.ndarray]) -> np.ndarray:
         return np.stack(x).astype(np.float32) if x else np.zeros((0, features.seq_len, 7), np.float32)
@@ -361,9 +370,14 @@ def run_training(
     )
     history: list[dict[str, Any]] = []
     try:
-        report(RunProgress("preparing", "featurizing, augmenting and mixing in synthetic ink", session_id))
-        data = build_training_set(storage.training_samples(options.sample_filter()), options, features, stop)
+        report(RunProgress("preparing", "preparing the training inks", session_id))
+        data = build_training_set(
+            storage.training_samples(options.sample_filter()), options, features, stop,
+            lambda done, total: report(RunProgress("preparing", f"preparing the training inks: {done}/{total}",
+                                                   session_id)),
+        )
         storage.update_training_session(session_id, samples_used=data.samples_used)
+        report(RunProgress("preparing", f"starting to train on {len(data.y_train)} inks", session_id))
 
         def on_batch(p: TrainProgress) -> None:
             if p.val_acc is not None:

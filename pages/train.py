@@ -1,0 +1,214 @@
+"""Training page: is there enough data, train in the background and watch it, choose the model in use.
+
+The run itself is a separate process owned by `airtype_core.jobs.JobRunner`;
+this page only starts it, polls its status file once a second and draws it, so
+closing the tab or rerunning the page never touches the run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from airtype_core.finetune import (
+    TrainingError, TrainOptions, activate_version, list_versions, model_file, readiness,
+)
+from airtype_core.jobs import JobRunner, JobStatus, TrainingBusyError
+from airtype_core.modelstore import ModelLoadError
+from ui.resources import get_predictor, get_storage, user_errors
+
+WATCHING = "train-watching"  # session_state: the job id this session saw running
+MODES = {"finetune": "Fine-tune the active model", "full": "Full training from scratch"}
+
+
+def _curves(status: JobStatus) -> go.Figure:
+    """Loss and accuracy: live training points, then one train and one validation point per epoch."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
+    live = list(status.curve)
+    epochs = list(status.history)
+    for col, key in ((1, "loss"), (2, "acc")):
+        fig.add_trace(go.Scatter(x=[p["x"] for p in live], y=[p[key] for p in live], mode="lines",
+                                 name="train (live)", line={"color": "#9aa7c7"}, showlegend=col == 1), 1, col)
+        for split, color in (("train", "#3358d4"), ("val", "#e8590c")):
+            fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=[e[f"{split}_{key}"] for e in epochs],
+                                     mode="lines+markers", name=split, line={"color": color},
+                                     showlegend=col == 1), 1, col)
+    fig.update_xaxes(title_text="epoch", range=[0, max(status.epochs, 1)])
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 1], row=1, col=2)
+    fig.update_layout(height=300, margin={"t": 30, "b": 10, "l": 10, "r": 10}, legend={"orientation": "h"})
+    return fig
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def _outcome(status: JobStatus) -> None:
+    if status.state == "cancelled":
+        st.info("The last run was cancelled; the active model was not changed.")
+    elif status.state == "failed":
+        st.error(f"The last run failed: {status.error}")
+    elif status.outcome:
+        out = status.outcome
+        text = f"New version `{out['version']}` (from `{out['parent_version']}`): {out['reason']}."
+        (st.success if out["activated"] else st.warning)(text)
+        rows = {
+            "Your held-out samples": ("held_out_top1", "{:.1%}"),
+            "…same, look-alikes folded": ("held_out_top1_folded", "{:.1%}"),
+            "Synthetic ink of classes you did not draw": ("synthetic_top1", "{:.1%}"),
+        }
+        table = [
+            {"measured on": label, "new model": fmt.format(out["new_metrics"][key]),
+             "active model": fmt.format(out["parent_metrics"][key])}
+            for label, (key, fmt) in rows.items() if out["new_metrics"].get(key) is not None
+        ]
+        st.dataframe(table, hide_index=True)
+        st.caption(f"{out['samples_used']} stored samples → {out['train_size']} training inks; "
+                   f"{_duration(out['duration_s'])} in all on {out['device']}, {out['samples_per_s']:.0f} samples/s.")
+    if status.history:
+        st.plotly_chart(_curves(status), key=f"curves-{status.job_id}-final")
+
+
+def progress_panel(runner: JobRunner, running: bool) -> None:
+    @st.fragment(run_every=1.0 if running else None)
+    def panel() -> None:
+        status = runner.status()
+        if status is None:
+            st.caption("No run was started from this page yet (runs from the command line are listed below).")
+            return
+        if not status.active:
+            if st.session_state.get(WATCHING) == status.job_id:
+                # the run just ended: redraw the whole page (versions, runs) and stop polling
+                st.session_state.pop(WATCHING)
+                if status.state == "completed":
+                    get_predictor()  # swaps in the new version now, if it was activated
+                    st.toast(status.message)
+                st.rerun()
+            _outcome(status)
+            return
+        st.session_state[WATCHING] = status.job_id
+        text = status.message
+        if status.batches:
+            text = f"Epoch {status.epoch}/{status.epochs} · batch {status.batch}/{status.batches}"
+        st.progress(min(status.fraction, 1.0), text=text)
+        cols = st.columns(4)
+        cols[0].metric("Phase", status.state)
+        cols[1].metric("Elapsed", _duration(status.elapsed_s))
+        cols[2].metric("Time left", _duration(status.eta_s) if status.batches else "–")
+        last = status.history[-1] if status.history else None
+        cols[3].metric("Validation accuracy", f"{last['val_acc']:.1%}" if last else "–")
+        st.plotly_chart(_curves(status), key="curves-live")
+        st.button("Cancel training", on_click=runner.cancel, icon=":material/stop_circle:")
+
+    panel()
+
+
+st.title("Training")
+try:
+    storage = get_storage()
+    predictor = get_predictor()
+except user_errors() as exc:
+    st.error(str(exc))
+    st.stop()
+store = predictor.store
+runner = JobRunner()
+runner.recover(storage)  # a run whose process died is marked failed before it is listed
+current = runner.status()
+running = current is not None and current.active
+
+# --- options --------------------------------------------------------------------------
+st.subheader("Readiness")
+options_col, ready_col = st.columns([2, 3], gap="large")
+with options_col:
+    mode = st.radio("Kind of run", list(MODES), format_func=MODES.get, horizontal=True,
+                    help="Fine-tuning adapts the model in use (learning rate 10x lower, 5 epochs). "
+                         "Full training starts from random weights: it needs many samples of every character.")
+    defaults = TrainOptions(mode=mode).resolved()
+    participants = {p.id: p.name for p in storage.list_participants()}
+    participant = st.selectbox("Samples of", [None, *participants], format_func=lambda p: participants.get(p, "everyone"),
+                               help="Train on one participant's samples only (personalization).")
+    misclassified = st.checkbox("Only the samples the model got wrong")
+    a, b = st.columns(2)
+    epochs = a.number_input("Epochs", 1, 200, defaults.epochs, key=f"epochs-{mode}")
+    min_samples = b.number_input("Minimum samples", 1, 100_000, defaults.min_samples)
+    augment = st.toggle("Augmentation (distorted copies of each ink)", value=True)
+    factor = st.slider("Augmentation factor", 1, 10, defaults.augmentation_factor, disabled=not augment,
+                       key=f"factor-{mode}")
+options = TrainOptions(mode=mode, epochs=int(epochs), augment=augment, augmentation_factor=factor,
+                       misclassified_only=misclassified, min_samples=int(min_samples), participant_id=participant)
+
+with ready_col:
+    try:
+        state = readiness(storage, options)
+    except user_errors() + (TrainingError,) as exc:
+        st.error(str(exc))
+        st.stop()
+    m = st.columns(4)
+    m[0].metric("Samples", state.total, help=f"at least {state.min_samples} needed")
+    m[1].metric("Device", state.device)
+    m[2].metric("Best so far", "–" if state.best_accuracy is None else f"{state.best_accuracy:.0%}",
+                help="the best accuracy a completed run reached on its held-out samples")
+    m[3].metric("Runs", state.runs, help=f"{state.completed_runs} completed")
+    (st.success if state.ready else st.info)(state.recommendation)
+    fig = go.Figure(go.Bar(x=list(state.counts), y=list(state.counts.values()), marker_color="#3358d4"))
+    fig.update_layout(height=220, margin={"t": 10, "b": 10, "l": 10, "r": 10}, yaxis_title="samples",
+                      xaxis={"type": "category", "tickfont": {"size": 10}})
+    st.plotly_chart(fig, key="counts")
+
+if st.button("Start training", type="primary", disabled=running or not state.ready, icon=":material/model_training:"):
+    try:
+        runner.start(options, storage)
+        st.rerun()
+    except (TrainingBusyError, TrainingError) + user_errors() as exc:
+        st.error(str(exc))
+
+# --- the run ----------------------------------------------------------------------------
+st.subheader("Current run" if running else "Last run")
+progress_panel(runner, running)
+
+# --- versions -----------------------------------------------------------------------------
+st.subheader("Model versions")
+versions = list_versions(store)
+st.dataframe(
+    [{"version": v.version, "in use": "✓" if v.is_active else "", "kind": v.kind,
+      "created": datetime.fromisoformat(v.created_at).strftime("%Y-%m-%d %H:%M"), "parent": v.parent_version or "",
+      "held-out accuracy": v.held_out_top1, "parent on same samples": v.parent_top1, "note": v.reason or ""}
+     for v in versions],
+    hide_index=True,
+    column_config={"held-out accuracy": st.column_config.NumberColumn(format="percent"),
+                   "parent on same samples": st.column_config.NumberColumn(format="percent")},
+)
+if predictor.warning:
+    st.warning(predictor.warning)
+pick_col, use_col, get_col = st.columns([3, 1, 1], vertical_alignment="bottom")
+names = [v.version for v in versions]
+active_index = next((i for i, v in enumerate(versions) if v.is_active), 0)
+chosen = pick_col.selectbox("Version", names, index=active_index if names else None)
+if use_col.button("Use this version", disabled=not chosen or chosen == predictor.version):
+    try:
+        activate_version(chosen, store, storage)
+        get_predictor()
+        st.toast(f"Now recognizing with {chosen}")
+        st.rerun()
+    except (ModelLoadError,) + user_errors() as exc:
+        st.error(str(exc))
+if chosen:
+    get_col.download_button("Download", data=lambda: model_file(store, chosen).read_bytes(),
+                            file_name=f"airtype-{chosen}.pt", mime="application/octet-stream",
+                            icon=":material/download:")
+
+with st.expander("Past runs"):
+    st.dataframe(
+        [{"started": s.started_at.strftime("%Y-%m-%d %H:%M"), "kind": s.kind, "status": s.status,
+          "samples": s.samples_used, "epochs": len(s.history or []), "duration": _duration(s.duration_s),
+          "device": s.device, "version": s.model_version or "", "note": s.error or (s.metrics or {}).get("reason", "")}
+         for s in storage.list_training_sessions(limit=50)],
+        hide_index=True,
+    )

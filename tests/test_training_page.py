@@ -1,0 +1,119 @@
+"""The Training page, driven by Streamlit's AppTest: readiness, options, a run started,
+watched and cancelled from the page, one run at a time, and rollback.
+
+Each test gets a copy of the shipped model and its own SQLite database, pointed at
+through the environment as a user would.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from airtype_core.jobs import JobRunner
+from airtype_core.modelstore import ModelStore
+from airtype_core.storage import Storage
+from test_training_jobs import WAIT_S, collect, copy_shipped_models, wait_until_free
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
+
+
+@pytest.fixture
+def page(tmp_path, monkeypatch):
+    models = copy_shipped_models(tmp_path / "models")
+    url = f"sqlite:///{tmp_path / 'airtype.db'}"
+    monkeypatch.setenv("AIRTYPE_MODEL_DIR", str(models))
+    monkeypatch.setenv("AIRTYPE_DATABASE_URL", url)
+    storage = Storage(url)
+    collect(storage)  # 30 samples of a-f
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    yield at, ModelStore(models), JobRunner()
+    JobRunner().cancel()
+    wait_until_free(JobRunner())
+    storage.close()
+
+
+def labeled(elements, label: str):
+    return next(e for e in elements if e.label == label)
+
+
+def button(at: AppTest, label: str):
+    return labeled(at.button, label)
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def test_page_shows_readiness_device_and_the_shipped_version(page):
+    at, store, _ = page
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Samples"] == "30" and metrics["Device"] == "cpu" and metrics["Runs"] == "0"
+    assert any(t.startswith("Collect 20 more samples") for t in texts(at.info)), "below the default minimum of 50"
+    assert button(at, "Start training").disabled
+
+    labeled(at.number_input, "Minimum samples").set_value(10)
+    at.run()
+    assert any(t.startswith("Fine-tune: 30 samples are ready") for t in texts(at.success))
+    assert not button(at, "Start training").disabled
+    versions = at.dataframe[0].value
+    assert list(versions["version"]) == [store.default_version()] and list(versions["in use"]) == ["✓"]
+
+
+def test_run_started_from_the_page_shows_progress_and_cancel_stops_it(page):
+    at, store, runner = page
+    labeled(at.number_input, "Minimum samples").set_value(10)
+    labeled(at.number_input, "Epochs").set_value(50)
+    labeled(at.toggle, "Augmentation (distorted copies of each ink)").set_value(False)  # a quicker start
+    at.run()
+    button(at, "Start training").click().run()
+    assert not at.error, texts(at.error)
+    assert runner.status().active
+
+    deadline = time.monotonic() + WAIT_S
+    while not any(p.text and p.text.startswith("Epoch 1/50 · batch") for p in at.get("progress")):
+        assert time.monotonic() < deadline, f"no training progress on the page; {runner.status()}"
+        time.sleep(0.5)
+        at.run()
+    assert button(at, "Start training").disabled, "one run at a time"
+    assert {"Elapsed", "Time left"} <= {m.label for m in at.metric}
+
+    button(at, "Cancel training").click().run()
+    while runner.status().active:
+        assert time.monotonic() < deadline, "the run did not stop after cancel"
+        time.sleep(0.2)
+    at.run()
+    assert "The last run was cancelled; the active model was not changed." in texts(at.info)
+    assert store.active_version() == store.default_version()
+
+
+def test_start_is_refused_while_another_run_holds_the_lock(page):
+    at, _, runner = page
+    labeled(at.number_input, "Minimum samples").set_value(10)
+    at.run()
+    with runner.hold():  # as `python -m airtype_core train` does
+        button(at, "Start training").click().run()
+    assert any("Only one training run at a time" in t for t in texts(at.error))
+    assert runner.status() is None
+
+
+def test_rollback_from_the_page_switches_the_model_in_use(page):
+    at, store, _ = page
+    shipped = store.default_version()
+    loaded = store.load(shipped)
+    store.save(loaded.model, replace(loaded.manifest, version="v-older", parent_version=shipped,
+                                     created_at="2000-01-01T00:00:00+00:00"))
+    at.run()
+    labeled(at.selectbox, "Version").select("v-older")
+    at.run()
+    button(at, "Use this version").click().run()
+    assert not at.error, texts(at.error)
+    assert store.active_version() == "v-older"
+    in_use = at.dataframe[0].value.set_index("version")["in use"]
+    assert in_use["v-older"] == "✓" and in_use[shipped] == ""
