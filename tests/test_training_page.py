@@ -117,3 +117,29 @@ def test_rollback_from_the_page_switches_the_model_in_use(page):
     assert store.active_version() == "v-older"
     in_use = at.dataframe[0].value.set_index("version")["in use"]
     assert in_use["v-older"] == "✓" and in_use[shipped] == ""
+
+
+def test_run_to_the_end_shows_the_verdict_and_the_draw_pages_model_follows(page):
+    from ui.resources import get_predictor
+
+    at, store, runner = page
+    shipped = store.default_version()
+    labeled(at.number_input, "Minimum samples").set_value(10)
+    labeled(at.number_input, "Epochs").set_value(1)
+    labeled(at.toggle, "Augmentation (distorted copies of each ink)").set_value(False)
+    at.run()
+    button(at, "Start training").click().run()
+    deadline = time.monotonic() + WAIT_S
+    while not any(t.startswith("New version") for t in texts(at.success) + texts(at.warning)):
+        assert time.monotonic() < deadline, f"no verdict on the page; {runner.status()}"
+        time.sleep(0.5)
+        at.run()
+    outcome = runner.status().outcome
+    verdict = next(t for t in texts(at.success) + texts(at.warning) if t.startswith("New version"))
+    assert outcome["version"] in verdict and outcome["reason"] in verdict
+    shown = at.dataframe[0].value  # the new model against the active one, on the same held-out samples
+    assert list(shown.columns) == ["measured on", "new model", "active model"] and len(shown) >= 2
+    versions = at.dataframe[1].value.set_index("version")
+    assert set(versions.index) == {shipped, outcome["version"]}
+    assert store.active_version() == (outcome["version"] if outcome["activated"] else shipped)
+    assert get_predictor().version == store.active_version(), "the predictor the draw page uses follows"
