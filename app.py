@@ -1,0 +1,101 @@
+"""AirType: `streamlit run app.py`.
+
+The entry point only declares the pages and draws the sidebar every page shares:
+the model in use and the participant whose samples are being recorded. The pages
+live in pages/, the logic in airtype_core/, the Streamlit glue in ui/.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.feedback import PARTICIPANT
+from ui.resources import get_predictor, get_storage, predictor_loaded, user_errors
+
+st.set_page_config(page_title="AirType", page_icon=":material/draw:", layout="wide")
+
+PAGES = [
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+    # Training (pages/train.py) and Air writing (pages/air.py) are added here, one line each.
+]
+
+
+WARM_UP = "warm-up"  # session_state: set once this session has gone past its first view
+
+
+@st.fragment(run_every=0.5)
+def warm_up() -> None:
+    """The first view of a fresh process: load the model and open the database only on
+    the fragment's first tick, which the browser sends once it shows the page, so
+    that importing torch does not hold up the canvas; then rerun the app once, which
+    stops the ticks. A first stroke drawn sooner loads them the same way."""
+    st.caption("Loading the model…")
+    if st.session_state.get(WARM_UP) == "scheduled":
+        st.session_state[WARM_UP] = "done"
+        try:
+            get_predictor()
+            get_storage()
+        except user_errors():
+            pass  # the app's rerun shows the message where it belongs
+        st.rerun()
+    st.session_state[WARM_UP] = "scheduled"
+
+
+def model_status() -> None:
+    """The model in use, and why it is not the one asked for when loading that failed."""
+    try:
+        predictor = get_predictor()
+    except user_errors() as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"Model in use: `{predictor.version}`")
+    if predictor.warning:
+        st.warning(predictor.warning)
+
+
+def choose_participant() -> None:
+    """Callback of the participant box: remember who is writing, adding a new name to the database."""
+    name = st.session_state.get("participant-name")
+    st.session_state.pop("participant-error", None)
+    if not name:
+        st.session_state[PARTICIPANT] = None
+        return
+    try:
+        st.session_state[PARTICIPANT] = get_storage().add_participant(name)
+    except user_errors() as exc:
+        st.session_state[PARTICIPANT] = None
+        st.session_state["participant-name"] = None
+        st.session_state["participant-error"] = str(exc)
+
+
+def participant_picker() -> None:
+    try:
+        names = [p.name for p in get_storage().list_participants()]
+    except user_errors() as exc:
+        names = []
+        st.error(str(exc))
+    current = st.session_state.get(PARTICIPANT)
+    if current is not None and current.name not in names:
+        names.append(current.name)  # a recreated database: the name comes back with the next sample
+    st.selectbox(
+        "Participant",
+        sorted(names),
+        index=None,
+        key="participant-name",
+        placeholder="Nobody (type a name to add one)",
+        accept_new_options=True,
+        on_change=choose_participant,
+        help="Samples you store are tagged with this participant. Type a new name and press Enter to add one.",
+    )
+    if st.session_state.get("participant-error"):
+        st.error(st.session_state["participant-error"])
+
+
+page = st.navigation(PAGES)
+page.run()  # before the sidebar, so that a first view shows the page before the database is opened
+with st.sidebar:
+    if WARM_UP not in st.session_state and not predictor_loaded():
+        warm_up()
+    else:
+        model_status()
+        participant_picker()

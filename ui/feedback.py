@@ -1,0 +1,146 @@
+"""The answer loop shared by every input page: show a prediction, let the user confirm or correct it, store it.
+
+    prediction_panel(prediction, ink, source="canvas", key=f"draw-{n}", on_stored=next_character)
+
+renders the predicted character, its calibrated confidence, the uncertain flag,
+the top-5 as a bar chart and the inference time, then a confirm button and a
+correction box (the 62 characters; type to filter, or type anything and press
+Enter). Either action stores the ink with `Storage.save_sample`, tagged with
+the sidebar's participant; a toast says so and `on_stored(sample_id)` runs, in
+the widget callback, so the caller can clear its input before the page reruns.
+
+When storing fails (database locked or gone, a label outside the 62 classes)
+the message is shown under the prediction, nothing is stored, and the same
+click or choice can simply be repeated.
+
+Every widget key starts with `key`: give each new ink a new key so the
+correction box starts empty.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+import streamlit as st
+
+from airtype_core.charset import CLASSES
+from ui.resources import get_predictor, get_storage, user_errors
+
+if TYPE_CHECKING:
+    from airtype_core.ink import Ink
+    from airtype_core.predictor import Prediction
+    from airtype_core.storage import ParticipantInfo
+
+PARTICIPANT = "participant"  # session_state: the sidebar's ParticipantInfo, or None for nobody
+
+
+def current_participant() -> "ParticipantInfo | None":
+    return st.session_state.get(PARTICIPANT)
+
+
+def prediction_panel(
+    prediction: "Prediction",
+    ink: "Ink",
+    *,
+    source: str = "canvas",
+    key: str,
+    on_stored: Callable[[int], None] | None = None,
+) -> None:
+    """Show `prediction` of `ink` with confirm / correct controls (see the module docstring)."""
+    st.markdown(f"### Prediction: `{prediction.char}`")
+    strokes = len(ink.strokes)
+    st.markdown(
+        f"Confidence **{prediction.confidence:.0%}** · {strokes} stroke{'s' if strokes != 1 else ''} · "
+        f"{prediction.inference_ms:.0f} ms"
+    )
+    st.caption(f"Model `{prediction.model_version}`")
+    if prediction.uncertain:
+        st.warning(f"Not sure: `{prediction.char}` is only {prediction.confidence:.0%} likely. Check the alternatives.")
+    st.plotly_chart(_top5_figure(prediction), key=f"{key}-top5", config={"displayModeBar": False, "staticPlot": True})
+
+    error = st.session_state.get(f"{key}-error")
+    if error:
+        st.error(error)
+    answer = (prediction, ink, source, key, on_stored)
+    st.button(
+        f"Yes, it is {prediction.char}",
+        key=f"{key}-confirm",
+        type="primary",
+        icon=":material/check:",
+        shortcut="Ctrl+Enter",
+        on_click=_store,
+        args=(*answer, prediction.char),
+    )
+    st.selectbox(
+        "Not right? Type or pick the character you wrote",
+        CLASSES,
+        index=None,
+        key=f"{key}-fix",
+        placeholder="Type a character and press Enter",
+        accept_new_options=True,  # a typed character is taken as is, and checked when stored
+        on_change=_store_correction,
+        args=answer,
+    )
+
+
+def _top5_figure(prediction: "Prediction"):
+    import plotly.graph_objects as go
+
+    chars = [f"{c} " for c, _ in prediction.alternatives][::-1]  # a trailing space keeps "1" a label, not a number
+    probs = [p for _, p in prediction.alternatives][::-1]
+    figure = go.Figure(
+        go.Bar(
+            x=probs,
+            y=chars,
+            orientation="h",
+            text=[f"{p:.0%}" for p in probs],
+            textposition="auto",
+            marker_color=["#3358d4" if i == len(probs) - 1 else "#a9b8ee" for i in range(len(probs))],
+        )
+    )
+    figure.update_layout(
+        height=190,
+        margin=dict(l=10, r=10, t=24, b=10),
+        title=dict(text="Top 5", font=dict(size=14)),
+        xaxis=dict(range=[0, 1], tickformat=".0%", showgrid=False),
+        yaxis=dict(type="category", tickfont=dict(family="monospace", size=16)),
+    )
+    return figure
+
+
+def _store_correction(prediction, ink, source, key, on_stored) -> None:
+    actual = st.session_state.get(f"{key}-fix")
+    if actual is not None:
+        _store(prediction, ink, source, key, on_stored, actual)
+
+
+def _store(prediction, ink, source, key, on_stored, actual) -> None:
+    """Widget callback: store the answer `actual`, or leave a message for the panel."""
+    from airtype_core.features import featurize
+    from airtype_core.storage import NewSample
+
+    try:
+        storage = get_storage()
+        participant = current_participant()
+        # By name, not by the id remembered in the session: if the database was
+        # recreated meanwhile, the participant comes back instead of a broken reference.
+        participant_id = storage.add_participant(participant.name).id if participant else None
+        sample_id = storage.save_sample(
+            NewSample.from_prediction(
+                ink,
+                prediction,
+                actual,
+                source=source,
+                features=featurize(ink, get_predictor().feature_config),
+                participant_id=participant_id,
+            )
+        )
+    except user_errors() as exc:
+        st.session_state[f"{key}-error"] = f"Not stored: {exc}"
+        st.session_state[f"{key}-fix"] = None  # so that choosing the same character again retries
+        return
+    st.session_state.pop(f"{key}-error", None)
+    verb = "Confirmed" if actual == prediction.char else f"Corrected {prediction.char} →"
+    st.toast(f"{verb} {actual}: stored as sample #{sample_id}", icon=":material/check_circle:")
+    if on_stored is not None:
+        on_stored(sample_id)
