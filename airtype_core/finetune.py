@@ -338,6 +338,18 @@ def _verdict(new: dict[str, Any], old: dict[str, Any], parent: str) -> tuple[boo
     return True, f"activated: not worse than {parent} on synthetic characters ({new['synthetic_top1']:.1%})"
 
 
+def _temperature(logits: np.ndarray, labels: np.ndarray, parent_temperature: float) -> tuple[float, float | None]:
+    """(temperature to use, the one fitted on the held-out inks, if there were enough of them)."""
+    if len(labels) < MIN_CALIBRATION_SAMPLES:
+        return parent_temperature, None
+    fitted = fit_temperature(logits, labels)
+    # Held-out inks of the writer the model has just adapted to, and clean synthetic
+    # ones, flatter it and tend to ask for a sharper softmax (T < 1) than the writer's
+    # next, messier characters bear out; label smoothing already keeps the model modest
+    # about what it knows. So, as for pretraining, the refit may soften, never sharpen.
+    return max(MIN_TEMPERATURE, fitted), fitted
+
+
 # --- the run --------------------------------------------------------------------
 
 
@@ -393,12 +405,7 @@ def run_training(
 
         report(RunProgress("evaluating", f"comparing with the active model {parent_version}", session_id))
         logits = evaluate_logits(result.model, data.x_val)
-        # A few dozen held-out inks that the model has just adapted to flatter it, and
-        # always ask for a sharper softmax (T < 1); label smoothing already leaves it
-        # modest about what it knows, so, as for pretraining, T may soften, never sharpen.
-        temperature = parent.manifest.temperature
-        if len(data.y_val) >= MIN_CALIBRATION_SAMPLES:
-            temperature = max(MIN_TEMPERATURE, fit_temperature(logits, data.y_val))
+        temperature, fitted = _temperature(logits, data.y_val, parent.manifest.temperature)
         new_metrics = _held_out_metrics(logits, temperature, data)
         parent_metrics = _held_out_metrics(evaluate_logits(parent.model, data.x_val), parent.manifest.temperature, data)
         activated, reason = _verdict(new_metrics, parent_metrics, parent_version)
@@ -411,7 +418,8 @@ def run_training(
         report(RunProgress("saving", "saving the new version", session_id))
         version = new_version_name()
         metrics = {**new_metrics, "parent": parent_metrics, "activated": activated, "reason": reason,
-                   "temperature": temperature, "best_epoch": result.best_epoch, "best_val_acc": result.best_val_acc}
+                   "temperature": temperature, "fitted_temperature": fitted, "best_epoch": result.best_epoch,
+                   "best_val_acc": result.best_val_acc}
         manifest = Manifest(
             version=version,
             created_at=datetime.now(timezone.utc).isoformat(),

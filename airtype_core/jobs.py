@@ -187,16 +187,20 @@ class JobRunner:
             status = JobStatus(job_id, "starting", "starting the training process", mode=options.mode,
                                started_at=time.time(), updated_at=time.time(), epochs=options.epochs)
             _write_json(job_dir / "status.json", status.to_dict())
-            with open(job_dir / "output.log", "wb") as log:
-                env = {**TRAINING_ENV, **os.environ, "PYTHONUNBUFFERED": "1",
-                       "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "airtype_core", "train", "--job-dir", str(job_dir), "--lock-fd", str(fd)],
-                    cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    pass_fds=(fd,), start_new_session=True,
-                )
-            (job_dir / "pid").write_text(str(process.pid))
             _write_json(self.root / "current.json", {"job_id": job_id})
+            env = {**TRAINING_ENV, **os.environ, "PYTHONUNBUFFERED": "1",
+                   "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+            try:
+                with open(job_dir / "output.log", "wb") as log:
+                    process = subprocess.Popen(
+                        [sys.executable, "-m", "airtype_core", "train", "--job-dir", str(job_dir), "--lock-fd", str(fd)],
+                        cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                        pass_fds=(fd,), start_new_session=True,
+                    )
+            except OSError as exc:
+                _write_json(job_dir / "status.json", replace(status, state="failed", error=str(exc)).to_dict())
+                raise
+            (job_dir / "pid").write_text(str(process.pid))
             # reap the child when it ends, so it does not linger as a zombie of the app
             threading.Thread(target=process.wait, name=f"training-{job_id}", daemon=True).start()
             return replace(status, pid=process.pid)
@@ -206,9 +210,18 @@ class JobRunner:
     def status(self, job_id: str | None = None) -> JobStatus | None:
         """The latest job (or `job_id`); a job whose process died is reported failed."""
         status = self._read_status(job_id)
-        if status is not None and status.active and not self.is_running():
-            status = self._mark_dead(status)
-        return status
+        if status is None or not status.active:
+            return status
+        fd = self._try_lock(attempts=1)
+        if fd is None:
+            return status  # its process holds the lock: alive
+        try:
+            # The run is over. A run writes its last status before it lets the lock go,
+            # so read again: still active now means it died without a word.
+            status = self._read_status(job_id)
+            return self._mark_dead(status) if status is not None and status.active else status
+        finally:
+            os.close(fd)
 
     def _read_status(self, job_id: str | None = None) -> JobStatus | None:
         job_id = job_id or (_read_json(self.root / "current.json") or {}).get("job_id")
