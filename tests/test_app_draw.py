@@ -248,6 +248,18 @@ def test_participant_can_be_created_then_picked(page, db_file):
     assert [p.name for p in stored(db_file)[1]] == ["Grace"]
 
 
+def test_training_runs_left_running_by_a_dead_process_are_marked_at_start(db_file):
+    storage = Storage(f"sqlite:///{db_file}")
+    run_id = storage.start_training_session("finetune", {"epochs": 3})
+    storage.close()
+    DrawPage(AppTest.from_file(APP, default_timeout=TIMEOUT)).run().run()
+
+    storage = Storage(f"sqlite:///{db_file}")
+    run = storage.get_training_session(run_id)
+    storage.close()
+    assert (run.status, run.error) == ("failed", "interrupted (the process stopped)")
+
+
 def test_sidebar_shows_the_model_in_use(page):
     default = (get_settings().model_dir / "default.txt").read_text().strip()
     page.draw(L_SHAPE)  # the model is certainly loaded now
