@@ -47,6 +47,7 @@ STROKES = [  # varied single strokes inside the 320 x 320 canvas
 ]
 STROKES_PER_PAGE = 4  # then the page is reloaded: a person starts a new character
 WARMUP = 2  # first strokes per app, not counted: lazy imports and first-call costs of the stack
+SETTLE_MS = 300  # pause between measurements
 
 # Mark the pen-up time in the page, then report the first animation frame that shows the answer.
 ARM = """() => {
@@ -76,7 +77,7 @@ def open_page(browser, url: str):
     page.set_default_timeout(120_000)
     page.goto(url)
     page.locator(CANVAS).first.wait_for()
-    wait_idle(page)
+    settle(page)
     return page
 
 
@@ -95,29 +96,39 @@ def measure_latency(browser, apps: list[App], urls: list[str], samples: int) -> 
             if drawn[k] == STROKES_PER_PAGE:
                 page.reload()
                 page.locator(CANVAS).first.wait_for()
-                wait_idle(page)
+                settle(page)
                 drawn[k] = 0
             drawn[k] += 1
             ms = pen_up_to_answer(page, app, STROKES[i % len(STROKES)], drawn[k])
-            wait_idle(page)
+            settle(page)
             if i >= WARMUP:
                 app.latencies.append(ms)
     for page in pages:
         page.context.close()
 
 
-def measure_startup(browser, app: App) -> float:
+def settle(page) -> None:
+    """Let the browser finish what the last answer started (drawing a chart, say), so
+    that it does not spill into the next measurement, on this app or the other."""
+    wait_idle(page)
+    page.evaluate("() => new Promise(done => requestIdleCallback(done, {timeout: 3000}))")
+    page.wait_for_timeout(SETTLE_MS)
+
+
+def measure_startup(browser, app: App) -> tuple[float, float]:
+    """Seconds from launching the server to the canvas visible, and to the server answering."""
     start = time.monotonic()
     server = start_streamlit(app.script, app.env)
     try:
         wait_healthy(server)
+        healthy = time.monotonic() - start
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         page.set_default_timeout(120_000)
         page.goto(server.url)
         page.locator(CANVAS).first.wait_for()
         elapsed = time.monotonic() - start
         page.context.close()
-        return elapsed
+        return elapsed, healthy
     finally:
         stop(server)
 
@@ -148,8 +159,10 @@ def main() -> None:
         for _ in range(args.startups):
             for app in apps:
                 app.env["AIRTYPE_DATABASE_URL"] = f"sqlite:///{workdir / f'start-{time.time_ns()}.db'}"
-                app.startups.append(measure_startup(browser, app))
-                print(f"  start -> canvas, {app.name}: {app.startups[-1]:.2f} s", flush=True)
+                canvas, healthy = measure_startup(browser, app)
+                app.startups.append(canvas)
+                print(f"  {app.name}: server answering after {healthy:.2f} s, canvas visible after {canvas:.2f} s",
+                      flush=True)
 
         servers = [start_streamlit(app.script, app.env) for app in apps]
         try:
@@ -160,19 +173,23 @@ def main() -> None:
             for server in servers:
                 stop(server)
 
+    report(apps, args)
+
+
+def report(apps: list[App], args: argparse.Namespace) -> None:
+    bare, airtype = apps
     print()
-    print(f"pen up -> answer shown, {args.samples} strokes each (ms)   median     p90    mean")
+    print(f"pen up -> answer shown (ms), {args.samples} strokes each        median     p90    mean")
     for app in apps:
-        print(f"  {app.name:<40} {'':>6}{summary(app.latencies)[0]:7.0f} {summary(app.latencies)[1]:7.0f} "
-              f"{summary(app.latencies)[2]:7.0f}")
-    diff = [summary(airtype.latencies)[i] - summary(bare.latencies)[i] for i in range(3)]
-    print(f"  {'AirType - floor':<40} {'':>6}{diff[0]:+7.0f} {diff[1]:+7.0f} {diff[2]:+7.0f}   (budget: median +100)")
+        print(f"  {app.name:<44}" + "".join(f"{v:8.0f}" for v in summary(app.latencies)))
+    gap = [a - b for a, b in zip(summary(airtype.latencies), summary(bare.latencies))]
+    print(f"  {'AirType - floor':<44}" + "".join(f"{v:+8.0f}" for v in gap) + "   (budget: median +100)")
     print()
-    print(f"streamlit run -> canvas visible, {args.startups} cold starts each (s)   median     max")
+    print(f"streamlit run -> canvas visible (s), {args.startups} cold starts each  median     max")
     for app in apps:
-        print(f"  {app.name:<40} {statistics.median(app.startups):13.2f} {max(app.startups):7.2f}")
-    gap = statistics.median(airtype.startups) - statistics.median(bare.startups)
-    print(f"  {'AirType - floor':<40} {gap:+13.2f}{'':>8}   (budget: +1.5)")
+        print(f"  {app.name:<44}{statistics.median(app.startups):8.2f}{max(app.startups):8.2f}")
+    gap_s = statistics.median(airtype.startups) - statistics.median(bare.startups)
+    print(f"  {'AirType - floor':<44}{gap_s:+8.2f}           (budget: +1.5)")
 
 
 if __name__ == "__main__":
