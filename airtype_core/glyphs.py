@@ -16,7 +16,11 @@ import numpy as np
 
 from .charset import CLASSES
 
-HERSHEY_FONTS = ("futural", "scripts", "cursive")
+# font -> the kind of hand it stands for
+HERSHEY_FONTS = {"futural": "print", "scripts": "script", "cursive": "script"}
+# How often each kind of hand is drawn: isolated characters are mostly printed,
+# even by people whose running hand is cursive.
+SOURCE_WEIGHTS = {"print": 0.45, "script": 0.2, "allograph": 0.35}
 
 Template = tuple[np.ndarray, ...]
 
@@ -107,12 +111,12 @@ def _hershey(font: str) -> dict[str, Template]:
 
 
 @lru_cache(maxsize=1)
-def templates() -> dict[str, list[Template]]:
-    """Every template for every class: class -> list of templates."""
-    table: dict[str, list[Template]] = {c: [] for c in CLASSES}
-    for font in HERSHEY_FONTS:
+def templates() -> dict[str, dict[str, list[Template]]]:
+    """Every template for every class: class -> kind of hand (`SOURCE_WEIGHTS`) -> templates."""
+    table: dict[str, dict[str, list[Template]]] = {c: {} for c in CLASSES}
+    for font, source in HERSHEY_FONTS.items():
         for char, strokes in _hershey(font).items():
-            table[char].append(strokes)
+            table[char].setdefault(source, []).append(strokes)
     for char, strokes in _allographs():
-        table[char].append(tuple(np.asarray(s, dtype=np.float64) for s in strokes))
+        table[char].setdefault("allograph", []).append(tuple(np.asarray(s, dtype=np.float64) for s in strokes))
     return table

@@ -119,6 +119,7 @@ class ModelStore:
         try:
             torch.save(model.state_dict(), staging / "model.pt")
             (staging / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
+            staging.chmod(0o755)  # mkdtemp makes it private; a model folder is not
             os.replace(staging, final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

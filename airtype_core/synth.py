@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .charset import CLASSES, CLASS_INDEX
-from .glyphs import Template, templates
+from .charset import CLASS_INDEX, CLASSES, LOOKALIKE_GROUPS
+from .glyphs import SOURCE_WEIGHTS, Template, templates
 from .ink import Ink
 
 
@@ -34,7 +34,9 @@ class SynthConfig:
     elastic: float = 0.06  # amplitude of the smooth displacement, in glyph heights
     stroke_shift: float = 0.06
     jitter: float = 0.004
-    quantize_p: float = 0.25  # chance of a coarse tablet grid (staircase lines)
+    quantize_p: float = 0.35  # chance of a coarse tablet grid (staircase lines)
+    quantize_max: float = 0.15  # coarsest grid step, in glyph heights (small glyphs on a low-res tablet)
+    lookalike_p: float = 0.3  # chance to draw a look-alike's shape (an S for s, a 0 for O, ...)
 
     def harder(self, factor: float) -> "SynthConfig":
         """Every geometric distortion scaled by `factor`: a stand-in for writers the fonts never saw."""
@@ -171,7 +173,7 @@ def distort(template: Template, rng: np.random.Generator, cfg: SynthConfig = Syn
         stroke = stroke + rng.normal(0, cfg.jitter * rng.uniform(0.2, 1.5), size=stroke.shape)
         out.append(stroke)
     if rng.random() < cfg.quantize_p:
-        grid = rng.uniform(0.015, 0.06)
+        grid = np.exp(rng.uniform(np.log(0.015), np.log(cfg.quantize_max)))
         out = [_dedupe(np.round(s / grid) * grid) for s in out]
     return Ink.from_strokes([s * 100.0 for s in out])  # roughly tablet-sized units
 
@@ -181,11 +183,24 @@ def _dedupe(stroke: np.ndarray) -> np.ndarray:
     return stroke[keep]
 
 
+def choose_template(char: str, rng: np.random.Generator, cfg: SynthConfig = SynthConfig()) -> Template:
+    """A skeleton for `char`: sometimes a look-alike's, so the model learns that an s
+    may be written like an S (and keeps both in its top 5) rather than guessing the case."""
+    shape_of = char
+    group = next((g for g in LOOKALIKE_GROUPS if char in g), "")
+    if group and rng.random() < cfg.lookalike_p:
+        shape_of = group[int(rng.integers(len(group)))]
+    by_source = templates()[shape_of]
+    sources = sorted(by_source)
+    weights = np.array([SOURCE_WEIGHTS[s] for s in sources])
+    options = by_source[sources[int(rng.choice(len(sources), p=weights / weights.sum()))]]
+    return options[int(rng.integers(len(options)))]
+
+
 def sample(rng: np.random.Generator, char: str | None = None, cfg: SynthConfig = SynthConfig()) -> tuple[Ink, str]:
     """A random synthetic ink, of `char` or of a uniformly drawn class."""
     char = char or CLASSES[int(rng.integers(len(CLASSES)))]
-    options = templates()[char]
-    return distort(options[int(rng.integers(len(options)))], rng, cfg), char
+    return distort(choose_template(char, rng, cfg), rng, cfg), char
 
 
 def synthetic_dataset(
