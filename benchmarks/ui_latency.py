@@ -142,7 +142,8 @@ def summary(values: list[float]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=30, help="strokes timed per app")
-    parser.add_argument("--startups", type=int, default=3, help="cold starts timed per app")
+    parser.add_argument("--startups", type=int, default=3, help="cold starts timed per app (0: skip)")
+    parser.add_argument("--raw", action="store_true", help="also print every measurement")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="airtype-bench-"))
@@ -184,6 +185,11 @@ def report(apps: list[App], args: argparse.Namespace) -> None:
         print(f"  {app.name:<44}" + "".join(f"{v:8.0f}" for v in summary(app.latencies)))
     gap = [a - b for a, b in zip(summary(airtype.latencies), summary(bare.latencies))]
     print(f"  {'AirType - floor':<44}" + "".join(f"{v:+8.0f}" for v in gap) + "   (budget: median +100)")
+    if args.raw:
+        for app in apps:
+            print(f"  {app.name}: " + " ".join(f"{v:.0f}" for v in app.latencies))
+    if not args.startups:
+        return
     print()
     print(f"streamlit run -> canvas visible (s), {args.startups} cold starts each  median     max")
     for app in apps:

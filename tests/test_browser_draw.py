@@ -110,6 +110,17 @@ def test_a_click_on_the_canvas_is_a_dot_not_a_character(browser, app):
     page.context.close()
 
 
+def test_undo_and_clear_from_the_canvas_toolbar(browser, app):
+    page = open_draw_page(browser, app[0], "Toolbar")
+    draw_glyph(page, "T")
+    wait_prediction(page, strokes=2)
+    page.get_by_role("button", name="Undo", exact=True).click()
+    wait_prediction(page, strokes=1)
+    page.get_by_role("button", name="Reset canvas & history").click()
+    page.get_by_text("Draw a character on the canvas.").wait_for()
+    page.context.close()
+
+
 def test_two_browser_sessions_storing_at_once_lose_nothing(browser, app):
     server_url, db_url = app
     pages = [open_draw_page(browser, server_url, name) for name in ("Left", "Right")]
