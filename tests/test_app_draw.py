@@ -176,6 +176,24 @@ def test_correction_is_stored(page, db_file):
     assert page.at.toast[0].value.startswith(f"Corrected {wrong} → {right}: stored")
 
 
+def test_answers_go_to_the_database_of_AIRTYPE_DATABASE_URL(db_url, monkeypatch):
+    """On SQLite and on PostgreSQL (the `db_url` fixture runs the test on both)."""
+    monkeypatch.setenv("AIRTYPE_DATABASE_URL", db_url)
+    page = DrawPage(AppTest.from_file(APP, default_timeout=TIMEOUT)).run().run()
+    page.set_participant("Lin")
+    char = page.draw(L_SHAPE).predicted()
+    page.confirm()
+    page.draw(SEVEN_BAR, SEVEN_LEG).correct("7")
+
+    storage = Storage(db_url)
+    try:
+        rows = sorted(storage.query_samples(SampleFilter()).items, key=lambda s: s.id)
+        [lin] = storage.list_participants()
+    finally:
+        storage.close()
+    assert [(r.actual_char, r.participant_id) for r in rows] == [(char, lin.id), ("7", lin.id)]
+
+
 def test_correction_outside_the_62_classes_is_refused(page, db_file):
     page.draw(L_SHAPE).correct("#")
 
