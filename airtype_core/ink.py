@@ -113,18 +113,28 @@ def _flatten_path(commands: Sequence[Sequence[Any]]) -> list[tuple[float, float]
     return points
 
 
-def from_canvas(json_data: dict[str, Any] | None) -> Ink:
-    """Read the `json_data` of a free-draw canvas: one stroke per `path` object."""
+def from_canvas(json_data: dict[str, Any] | None, min_size: float = 0.0) -> Ink:
+    """Read the `json_data` of a free-draw canvas: one stroke per path object.
+
+    `min_size` (canvas pixels, typically the pen width): a drawing whose box is
+    smaller fits under the pen's tip, so it was a click, not a character.
+    """
     strokes = []
     for obj in (json_data or {}).get("objects", []):
-        if obj.get("type") != "path":
+        # the 0.13 canvas (Fabric 7) says "Path"; older Fabric versions say "path"
+        if str(obj.get("type", "")).lower() != "path":
             continue
         points = _flatten_path(obj.get("path", []))
         sx, sy = float(obj.get("scaleX", 1) or 1), float(obj.get("scaleY", 1) or 1)
         if (sx, sy) != (1.0, 1.0):
             points = [(x * sx, y * sy) for x, y in points]
         strokes.append(points)
-    return Ink.from_strokes(strokes)
+    ink = Ink.from_strokes(strokes)
+    if ink.strokes and min_size > 0:
+        x0, y0, x1, y1 = ink.bounds()
+        if max(x1 - x0, y1 - y0) < min_size:
+            raise InkError("the ink is a single dot: draw a whole character")
+    return ink
 
 
 # --- JSON lines: {"label": "a", "strokes": [[[x, y], ...], ...], ...} -------------

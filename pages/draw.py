@@ -34,16 +34,13 @@ class Reading:
 
 
 def canvas_paths(json_data: dict | None) -> list[Any]:
-    # Fabric 7 (the 0.13 canvas) names free-draw strokes "Path"; older canvases said "path".
+    """The strokes on the canvas, compared between reruns to notice a new stroke or an undo."""
     return [o for o in (json_data or {}).get("objects", []) if str(o.get("type", "")).lower() == "path"]
 
 
 def read(paths: list[Any]) -> Reading:
     try:
-        ink = from_canvas({"objects": [{**o, "type": "path"} for o in paths]})
-        x0, y0, x1, y1 = ink.bounds()
-        if max(x1 - x0, y1 - y0) < PEN_WIDTH:
-            raise InkError("the ink is a single dot: draw a whole character")
+        ink = from_canvas({"objects": paths}, min_size=PEN_WIDTH)
         return Reading(paths, ink, get_predictor().predict(ink))
     except InkError as exc:
         return Reading(paths, error=f"{str(exc)[:1].upper()}{str(exc)[1:]}.")

@@ -60,6 +60,19 @@ def test_canvas_paths_are_flattened():
     assert np.isnan(first[:, 2]).all(), "the canvas has no clock"
 
 
+def test_canvas_strokes_from_fabric_7_are_read():
+    """The 0.13 canvas names its free-draw objects "Path"."""
+    ink = from_canvas({"objects": [{"type": "Path", "path": [["M", 0, 0], ["L", 30, 40]]}]})
+    assert len(ink.strokes) == 1 and ink.num_points == 2
+
+
+def test_a_click_on_the_canvas_is_a_dot_not_a_character():
+    click = {"objects": [{"type": "Path", "path": [["M", 100, 100], ["L", 100.02, 100.01]]}]}
+    with pytest.raises(InkError, match="dot"):
+        from_canvas(click, min_size=12)
+    assert from_canvas({"objects": [{"type": "Path", "path": [["M", 0, 0], ["L", 30, 40]]}]}, min_size=12)
+
+
 def test_canvas_with_unknown_command_is_a_format_error():
     with pytest.raises(InkFormatError):
         from_canvas({"objects": [{"type": "path", "path": [["M", 0, 0], ["Z"]]}]})
