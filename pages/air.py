@@ -1,0 +1,168 @@
+"""Air-writing page: write a character in the air in front of the webcam, confirm or correct what the model read.
+
+The video goes through `AirSession.on_frame` in streamlit-webrtc's thread; the
+page never waits for it. Beside the video a fragment polls the session a few
+times a second for the tracker's status; when an answer arrives it puts the
+prediction on screen and reruns the page, which draws confirm / correct under it.
+Without a camera the replay demo sends a recorded hand through the same path.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+from airtype_core.hand_tracking import DEMO_STROKES, AirConfig
+from airtype_core.settings import get_settings
+from ui.air_session import (
+    CAMERA_ERRORS,
+    IDLE_POLL_S,
+    POLL_S,
+    AirSession,
+    Recognized,
+    ReplayError,
+    camera_notice,
+    counters_note,
+    ink_picture,
+    last_character_note,
+)
+from ui.feedback import prediction_panel
+from ui.resources import Unavailable, get_predictor
+
+SESSION = "air-session"  # session_state: this browser session's AirSession
+REPLAYED = "air-replayed"  # session_state: what the last replay did
+REPLAYS = "air-replays"  # session_state: replays run so far, to number the messages
+TRANSLATIONS = {  # shown inside the video component, which keeps camera errors to itself
+    "device_access_denied": "Camera access was denied. Allow the camera for this page (the camera icon "
+    "in the address bar), then press START again. The replay demo below works without one",
+    "device_not_available": "No camera could be opened (none plugged in, or another program is using it). "
+    "Connect one and press START, or try the replay demo below",
+    "media_api_not_available": "This browser gives no camera access to this page: open the app at "
+    "http://localhost (or over https)",
+}
+
+
+def run_replay(session: AirSession) -> None:
+    """Button callback, before the page runs: the page then polls quickly for the answers on their way."""
+    recording = st.session_state.get("air-recording")
+    try:
+        if recording is not None:
+            count = session.replay_recording(recording.getvalue())
+        else:
+            count = session.replay_demo(st.session_state.get("air-demo-text", ""))
+    except ReplayError as exc:
+        st.session_state[REPLAYED] = ("error", str(exc))
+        return
+    number = st.session_state.get(REPLAYS, 0) + 1
+    st.session_state[REPLAYS] = number
+    plural = "character" if count == 1 else "characters"
+    st.session_state[REPLAYED] = ("success", f"Replay {number}: {count} {plural} written by the recorded hand.")
+
+
+def show_answer(session: AirSession, item: Recognized) -> None:
+    key = f"air-{item.id}"
+    picture, text = st.columns([1, 3])
+    picture.image(ink_picture(item.ink), caption="What the tracker wrote")
+    origin = "replayed recording" if item.ended_by == "replay" else f"ended by {item.ended_by}"
+    text.caption(f"Character #{item.id}, {origin}")
+    with text:
+        if item.error:
+            st.error(item.error)
+        else:
+            prediction_panel(
+                item.prediction, item.ink, source="air", key=key, on_stored=lambda _: session.results.remove(item.id)
+            )
+        st.button("Skip this one", key=f"{key}-skip", on_click=partial(session.results.remove, item.id))
+
+
+def poll_interval(ctx, session: AirSession) -> float:
+    return POLL_S if ctx.state.playing or ctx.state.signalling or session.busy else IDLE_POLL_S
+
+
+def live_status(ctx, session: AirSession, config: AirConfig, poll_s: float, shown: int, newest: int) -> None:
+    """Polled: what the tracker sees right now. When the answers changed (or the pace must), the page reruns;
+    a new prediction is put on screen first, so that it shows without waiting for the whole page."""
+    changes, pending = session.results.snapshot()
+    if changes != shown or poll_interval(ctx, session) != poll_s:
+        if pending and pending[0].id > newest and pending[0].prediction is not None:
+            st.markdown(f"### Prediction: `{pending[0].prediction.char}`")
+            st.caption(f"Confidence {pending[0].prediction.confidence:.0%}: confirm or correct it in a moment.")
+        st.rerun()  # widgets are drawn by the whole page, not here: a polled fragment would send them twice
+    stats, view = session.stats(), session.view()
+    notice = camera_notice(ctx.state.playing, ctx.state.signalling, stats, view, config.pause_s)
+    getattr(st, notice.kind)(notice.text)
+    if not ctx.state.playing and not ctx.state.signalling:
+        st.caption(CAMERA_ERRORS)
+    for note in (last_character_note(view), counters_note(stats)):
+        if note:
+            st.caption(note)
+
+
+config = AirConfig.from_settings(get_settings())
+if SESSION not in st.session_state:
+    st.session_state[SESSION] = AirSession(config)
+session: AirSession = st.session_state[SESSION]
+session.prepare()
+st.title("Write in the air")
+st.markdown(
+    "**Pinch** thumb and index together: the pen is down and your index fingertip writes. "
+    "**Release** the pinch: the pen lifts, so you can start another stroke of the same character. "
+    f"**Open your hand** (all five fingers), or keep the pen up for **{config.pause_s:g} s**: "
+    "the character ends and is recognized."
+)
+
+video, beside = st.columns([6, 5], gap="large")
+with video:
+    ctx = webrtc_streamer(
+        key="air",
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration={"iceServers": []},  # browser and server are on the same machine: no STUN needed
+        media_stream_constraints={"video": True, "audio": False},
+        video_frame_callback=session.on_frame,
+        on_video_ended=session.on_stream_ended,
+        translations=TRANSLATIONS,
+    )
+    st.button("Clear the character being written", on_click=session.clear, icon=":material/ink_eraser:")
+
+# After the video on purpose: the component is on screen while the model loads.
+try:
+    session.use(get_predictor())
+except Unavailable as exc:
+    session.use(None, str(exc))
+    st.error(str(exc))
+
+with beside:
+    shown, pending = session.results.snapshot()
+    poll_s = poll_interval(ctx, session)
+    newest = pending[0].id if pending else 0
+    st.fragment(live_status, run_every=poll_s)(ctx, session, config, poll_s, shown, newest)
+    if not pending:
+        st.info("Write a character: what the model reads appears here, to confirm or correct.")
+    for n, item in enumerate(pending):
+        if n == 0:
+            show_answer(session, item)
+        else:
+            with st.expander(f"Earlier character #{item.id} waiting for an answer"):
+                show_answer(session, item)
+
+st.divider()
+st.subheader("Replay demo: no camera needed")
+st.caption(
+    "A recorded hand writes characters; the same tracker turns its fingertip into ink and the same "
+    "recognizer reads it. Answers are stored as air-written samples, like the camera's."
+)
+left, right = st.columns(2)
+left.text_input(
+    "Characters the demo hand writes", value="L7T", max_chars=12, key="air-demo-text",
+    help=f"Any of {', '.join(DEMO_STROKES)}",
+)  # fmt: skip
+right.file_uploader(
+    "…or replay a recording of hand landmarks", type=["json"], key="air-recording",
+    help="The airtype-hand-frames/1 JSON format",
+)  # fmt: skip
+st.button("Run the replay demo", icon=":material/play_arrow:", on_click=run_replay, args=(session,))
+if REPLAYED in st.session_state:
+    kind, message = st.session_state[REPLAYED]
+    getattr(st, kind)(message)
