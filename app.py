@@ -16,6 +16,7 @@ st.set_page_config(page_title="AirType", page_icon=":material/draw:", layout="wi
 
 PAGES = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+    st.Page("pages/air.py", title="Air writing", icon=":material/back_hand:"),
     # Training (pages/train.py) and Air writing (pages/air.py) are added here, one line each.
 ]
 
