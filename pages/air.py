@@ -25,7 +25,7 @@ from ui.air_session import (
     ReplayError,
     camera_notice,
     counters_note,
-    ink_picture,
+    ink_svg,
     last_character_note,
 )
 from ui.feedback import prediction_panel
@@ -64,7 +64,7 @@ def run_replay(session: AirSession) -> None:
 def show_answer(session: AirSession, item: Recognized) -> None:
     key = f"air-{item.id}"
     picture, text = st.columns([1, 3])
-    picture.image(ink_picture(item.ink), caption="What the tracker wrote")
+    picture.image(ink_svg(item.ink), caption="What the tracker wrote")
     origin = "replayed recording" if item.ended_by == "replay" else f"ended by {item.ended_by}"
     text.caption(f"Character #{item.id}, {origin}")
     with text:

@@ -409,20 +409,23 @@ def counters_note(stats: StreamStats) -> str:
     )
 
 
-def ink_picture(ink: "Ink", size: int = 128, margin: int = 10) -> "np.ndarray":
-    """(size, size, 3) uint8 RGB: the ink in dark strokes on white, aspect kept.
+def ink_svg(ink: "Ink", size: int = 128, margin: int = 10) -> str:
+    """The ink as a small SVG, dark strokes on white, aspect kept.
 
-    A plain image rather than a chart: the page redraws it on every poll, and a
-    browser paints an image far sooner than a plot.
+    Inline SVG rather than a raster image: `st.image` embeds it in the page, whereas
+    an image file served on the side goes missing when the polling fragment reruns.
     """
-    import cv2
-    import numpy as np
-
     x0, y0, x1, y1 = ink.bounds()
     scale = (size - 2 * margin) / max(x1 - x0, y1 - y0, 1e-9)
-    offset = (np.array([size, size]) - scale * np.array([x1 - x0, y1 - y0])) / 2
-    picture = np.full((size, size, 3), 255, np.uint8)
+    dx, dy = (size - scale * (x1 - x0)) / 2, (size - scale * (y1 - y0)) / 2
+    lines = []
     for stroke in ink.strokes:
-        points = np.rint((stroke[:, :2] - (x0, y0)) * scale + offset).astype(np.int32).reshape(-1, 1, 2)
-        cv2.polylines(picture, [points], False, (27, 31, 41), 3, cv2.LINE_AA)
-    return picture
+        points = " ".join(f"{(x - x0) * scale + dx:.1f},{(y - y0) * scale + dy:.1f}" for x, y in stroke[:, :2])
+        lines.append(f'<polyline points="{points}"/>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}">'
+        f'<rect width="{size}" height="{size}" fill="white"/>'
+        '<g fill="none" stroke="#1b1f29" stroke-width="3" stroke-linecap="round" stroke-linejoin="round">'
+        + "".join(lines)
+        + "</g></svg>"
+    )
