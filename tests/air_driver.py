@@ -51,7 +51,8 @@ def open_page(browser, url: str, permissions: tuple[str, ...] = ()):
     page = browser.new_context(permissions=list(permissions)).new_page()
     page.on("console", lambda m: (m.type == "error" or "connectionstate" in m.text) and log(m.text))
     page.on("response", lambda r: r.status >= 500 and log(f"HTTP {r.status} {r.url}"))
-    page.goto(url)
+    page.goto(url)  # the app's front page, then its navigation: the way a person gets there
+    page.get_by_role("link", name="Air writing").click(timeout=TIMEOUT_S * 1000)
     page.wait_for_selector(WEBRTC_IFRAME, timeout=TIMEOUT_S * 1000)
     wait_idle(page, TIMEOUT_S * 1000)
     return page
@@ -124,7 +125,6 @@ def main() -> int:
     parser.add_argument("--video", required=True, help="a .y4m file the fake camera plays")
     parser.add_argument("--report", required=True, help="where to write the JSON report")
     parser.add_argument("--script", default="app.py")
-    parser.add_argument("--path", default="air", help="the page's URL path")
     parser.add_argument("--min-frames", type=int, default=20)
     args = parser.parse_args()
 
@@ -135,7 +135,7 @@ def main() -> int:
     report: dict = {}
     try:
         wait_healthy(server)
-        url = f"{server.url}/{args.path}"
+        url = server.url
         with sync_playwright() as pw:
 
             def launch(*extra: str):

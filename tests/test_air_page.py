@@ -20,10 +20,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from airtype_core.camera import AirView
-from airtype_core.hand_tracking import DEMO_STROKES, STATUS_NO_HAND, HandFrame, synthetic_writing
+from airtype_core.hand_tracking import DEMO_STROKES, STATUS_NO_HAND, HandFrame, replay, synthetic_writing
 from airtype_core.predictor import Predictor
 from airtype_core.storage import SampleFilter, Storage
-from ui.air_session import AirSession, ReplayError, StreamStats, camera_notice
+from ui.air_session import AirSession, ReplayError, StreamStats, camera_notice, ink_svg
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -178,6 +178,15 @@ def test_bad_recordings_and_demo_texts_are_refused_with_a_message():
         session.replay_recording('{"format": "something else"}')
     with pytest.raises(ReplayError, match=r"The demo hand can write L, 7, T; not '\?'"):
         session.replay_demo("L?")
+
+
+def test_each_answer_shows_the_ink_the_tracker_wrote():
+    frames = synthetic_writing(DEMO_STROKES["T"])
+    [ink] = replay(frames)
+    svg = ink_svg(ink, size=128)
+    assert svg.startswith("<svg") and svg.count("<polyline") == 2  # the two bars of the T
+    coordinates = [float(v) for p in svg.split('points="')[1:] for xy in p.split('"')[0].split() for v in xy.split(",")]
+    assert min(coordinates) >= 0 and max(coordinates) <= 128  # fitted in the picture
 
 
 # --- the page ----------------------------------------------------------------------------
