@@ -17,6 +17,7 @@ st.set_page_config(page_title="AirType", page_icon=":material/draw:", layout="wi
 PAGES = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
     st.Page("pages/air.py", title="Air writing", icon=":material/back_hand:"),
+    st.Page("pages/train.py", title="Training", icon=":material/model_training:"),
     # Training (pages/train.py) and Air writing (pages/air.py) are added here, one line each.
 ]
 

@@ -39,7 +39,8 @@ def _curves(status: JobStatus) -> go.Figure:
     fig.update_xaxes(title_text="epoch", range=[0, max(status.epochs, 1)])
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 1], row=1, col=2)
-    fig.update_layout(height=300, margin={"t": 30, "b": 10, "l": 10, "r": 10}, legend={"orientation": "h"})
+    fig.update_layout(height=320, margin={"t": 60, "b": 10, "l": 10, "r": 10},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.12, "xanchor": "right", "x": 1})
     return fig
 
 
