@@ -55,8 +55,8 @@ FULL_TRAINING_MIN_PER_CLASS = 30  # below this, training from scratch cannot bea
 
 # Distortions of a stored ink: geometric only (the writer's stroke order and pen
 # lifts are kept), and stronger than synth's defaults. Copies that look like other
-# writers teach more than near-duplicates: fine-tuning on 5 real inks per class
-# (bench-finetune, 1,500 held-out inks) reached 0.840 folded accuracy with these,
+# writers teach more than near-duplicates: fine-tuning hershey-v1 on 5 real inks per
+# class (bench-finetune, 1,500 held-out inks) reached 0.840 folded accuracy with these,
 # 0.819 at synth's strength and 0.820 with half of it.
 USER_INK_DISTORTION = SynthConfig(rotate_deg=18.0, shear=0.45, aspect=0.35, elastic=0.09, stroke_shift=0.07,
                                   jitter=0.005)
