@@ -13,8 +13,8 @@ second request could slip in, and the kernel drops it when the process dies,
 even by SIGKILL. That is how a second request knows it must wait, and how a dead
 run (status still `training`, lock free) is told from a live one.
 
-Files of one run (`<model_dir>/.jobs/<job id>/`): `request.json` (options, database,
-model folder), `status.json` (rewritten atomically as it goes), `pid`, `cancel`
+Files of one run (`<model_dir>/.jobs/<job id>/`): `request.json` (the options; the
+database and model folder go by environment, so no password lands on disk), `status.json` (rewritten atomically as it goes), `pid`, `cancel`
 (its existence asks the run to stop), `output.log` (the child's stdout/stderr).
 """
 
@@ -178,17 +178,16 @@ class JobRunner:
             job_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
             job_dir = self.root / job_id
             job_dir.mkdir()
-            _write_json(job_dir / "request.json", {
-                "options": options.to_dict(),
-                "database_url": self.settings.database_url if storage is None
-                else storage.url.render_as_string(hide_password=False),
-                "model_dir": str(Path(self.settings.model_dir).resolve()),
-            })
+            _write_json(job_dir / "request.json", {"options": options.to_dict()})
             status = JobStatus(job_id, "starting", "starting the training process", mode=options.mode,
                                started_at=time.time(), updated_at=time.time(), epochs=options.epochs)
             _write_json(job_dir / "status.json", status.to_dict())
             _write_json(self.root / "current.json", {"job_id": job_id})
+            database_url = self.settings.database_url if storage is None else \
+                storage.url.render_as_string(hide_password=False)
             env = {**TRAINING_ENV, **os.environ, "PYTHONUNBUFFERED": "1",
+                   "AIRTYPE_DATABASE_URL": database_url,
+                   "AIRTYPE_MODEL_DIR": str(Path(self.settings.model_dir).resolve()),
                    "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
             try:
                 with open(job_dir / "output.log", "wb") as log:
@@ -338,7 +337,7 @@ def _run_job(job_dir: Path) -> int:
     from .storage import Storage, StorageError
     from .training import TrainingCancelled
 
-    settings = replace(get_settings(), database_url=request["database_url"], model_dir=Path(request["model_dir"]))
+    settings = get_settings()  # the starter put the database and model folder in the environment
     try:
         storage = Storage(settings.database_url)
         outcome = run_training(
