@@ -119,6 +119,8 @@ def _store(prediction, ink, source, key, on_stored, actual) -> None:
     from airtype_core.features import featurize
     from airtype_core.storage import NewSample
 
+    if st.session_state.get(f"{key}-stored") is not None:
+        return  # one answer per character: a second callback (Enter after a click) must not store twice
     try:
         storage = get_storage()
         participant = current_participant()
@@ -140,6 +142,7 @@ def _store(prediction, ink, source, key, on_stored, actual) -> None:
         st.session_state[f"{key}-fix"] = None  # so that choosing the same character again retries
         return
     st.session_state.pop(f"{key}-error", None)
+    st.session_state[f"{key}-stored"] = sample_id
     verb = "Confirmed" if actual == prediction.char else f"Corrected {prediction.char} →"
     st.toast(f"{verb} {actual}: stored as sample #{sample_id}", icon=":material/check_circle:")
     if on_stored is not None:
