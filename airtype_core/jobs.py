@@ -41,10 +41,13 @@ ACTIVE_STATES = ("starting", "preparing", "training", "evaluating", "saving")
 FINAL_STATES = ("completed", "failed", "cancelled")
 _STATUS_EVERY_S = 0.3  # how often a running job rewrites status.json at most
 _CURVE_POINTS = 400  # live curve points kept; older ones are thinned
-# OpenMP threads that spin while waiting for each other collapse when another program
-# wants the same cores (a browser, the app, a second job): measured on 2 cores under
-# load, 5 s a batch instead of 0.5 s. Sleeping instead of spinning costs nothing idle.
-TRAINING_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
+# One thread: a batch of 32 through the LSTMs is too small to split across cores.
+# Measured on the 2-core reference machine, fine-tuning on 500 samples ran at 257
+# samples/s on one thread against 164 on two, and two threads that spin while they
+# wait for each other collapse when anything else wants the cores (5 s a batch
+# instead of 0.5 s). It also leaves a core to the app, which keeps predicting meanwhile.
+# Set OMP_NUM_THREADS yourself to override.
+TRAINING_ENV = {"OMP_NUM_THREADS": "1"}
 
 
 class TrainingBusyError(Exception):

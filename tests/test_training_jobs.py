@@ -61,9 +61,9 @@ def tree_hashes(root: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module", autouse=True)
 def one_torch_thread():
-    """In-process runs share the cores with the rest of the suite; two OpenMP threads spinning
-    against other work are many times slower than one (the app's runs get OMP_WAIT_POLICY=PASSIVE
-    from the job runner instead, which a test process that has already started torch cannot)."""
+    """In-process runs train on one thread, as the app's background runs do (jobs.TRAINING_ENV):
+    faster for these small batches, and never stalled by OpenMP threads spinning against the
+    rest of the suite."""
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
