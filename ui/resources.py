@@ -76,11 +76,14 @@ def get_predictor() -> "Predictor":
 def _storage(url: str) -> "Storage":
     from airtype_core.storage import Storage
 
+    from airtype_core.jobs import JobRunner
+
     storage = Storage(url)
     try:
-        # A training run still "running" when the process starts died with the
-        # previous process; say so once, before any page lists the runs.
-        storage.mark_interrupted_sessions()
+        # A training run still "running" whose process died is marked failed once,
+        # before any page lists the runs; a run that outlived a server restart and
+        # still holds the job lock is left alone.
+        JobRunner().recover(storage)
     except Exception:
         storage.close()  # not cached: the next call opens a new one
         raise
