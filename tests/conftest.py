@@ -6,12 +6,14 @@
   fails when CI=true.
 - `storage`: a `Storage` opened on `db_url` (schema migrated), closed after.
 - `postgres_server`: the session's PgServer, for tests that need PostgreSQL only.
+- `db_file`: a fresh SQLite file that the app's settings point at (AIRTYPE_DATABASE_URL).
 """
 
 from __future__ import annotations
 
 import os
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -49,3 +51,10 @@ def storage(db_url: str) -> Iterator[Storage]:
     store = Storage(db_url)
     yield store
     store.close()
+
+
+@pytest.fixture
+def db_file(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "airtype.db"
+    monkeypatch.setenv("AIRTYPE_DATABASE_URL", f"sqlite:///{path}")
+    return path

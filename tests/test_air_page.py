@@ -219,13 +219,6 @@ class AirPage:
 
 
 @pytest.fixture
-def db_file(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "airtype.db"
-    monkeypatch.setenv("AIRTYPE_DATABASE_URL", f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture
 def page(db_file, monkeypatch) -> AirPage:
     # AppTest has no real Streamlit runtime to ask for the session's info; told there is
     # none, the video component renders as one nobody has started.

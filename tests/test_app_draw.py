@@ -109,13 +109,6 @@ def type_entry(box: Selectbox, text: str | None) -> Selectbox:
 
 
 @pytest.fixture
-def db_file(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "airtype.db"
-    monkeypatch.setenv("AIRTYPE_DATABASE_URL", f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture
 def page(db_file) -> DrawPage:
     # Twice: the first view of a fresh process leaves the sidebar to a warm-up tick
     # that only a browser sends.
