@@ -171,29 +171,6 @@ def _pick_per_class(samples: list, per_class: int, total: int, seed: int) -> tup
     return [samples[i] for i in sorted(chosen)], [s for i, s in enumerate(samples) if i not in chosen]
 
 
-def _folded_accuracy_per_class(predictor, items: list) -> dict[str, float]:
-    """Per label, how often the prediction is the label or its look-alike (c for C, 0 for O)."""
-    import numpy as np
-
-    from .charset import CLASSES, fold
-    from .features import featurize
-    from .ink import InkError
-
-    usable = []
-    for item in items:
-        try:
-            featurize(item.ink, predictor.feature_config)
-            usable.append(item)
-        except InkError:
-            continue
-    probs = np.concatenate([predictor.probabilities([i.ink for i in usable[k : k + 256]])
-                            for k in range(0, len(usable), 256)])
-    hits: dict[str, list[bool]] = {}
-    for item, p in zip(usable, probs):
-        hits.setdefault(item.label, []).append(fold(CLASSES[int(p.argmax())]) == fold(item.label))
-    return {c: float(np.mean(h)) for c, h in hits.items()}
-
-
 def _cmd_bench_finetune(args: argparse.Namespace) -> int:
     """Fine-tune a throw-away copy of the default model through the app's own job runner."""
     import shutil
@@ -227,7 +204,6 @@ def _cmd_bench_finetune(args: argparse.Namespace) -> int:
         storage.save_samples([NewSample.from_prediction(s.ink, before_predictor.predict(s.ink), s.label)
                               for s in chosen])
         before = evaluate(before_predictor, rest)
-        before_folded = _folded_accuracy_per_class(before_predictor, rest)
 
         runner = JobRunner(settings)
         started = time.perf_counter()
@@ -250,13 +226,12 @@ def _cmd_bench_finetune(args: argparse.Namespace) -> int:
         store.activate(outcome["version"])  # measured even when the not-worse rule kept it back
         after_predictor = Predictor(settings, store)
         after = evaluate(after_predictor, rest)
-        after_folded = _folded_accuracy_per_class(after_predictor, rest)
         storage.close()
 
     # Case pairs drawn alike (c/C, s/S) trade places on a whim, so the per-class check is given folded too.
     drops = {c: before["per_class_top1"][c] - a for c, a in after["per_class_top1"].items()}
     worst = max(drops, key=drops.get)
-    folded_drops = {c: before_folded[c] - a for c, a in after_folded.items()}
+    folded_drops = {c: before["per_class_top1_folded"][c] - a for c, a in after["per_class_top1_folded"].items()}
     worst_folded = max(folded_drops, key=folded_drops.get)
     report = {
         "before": before,

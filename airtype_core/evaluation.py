@@ -36,9 +36,9 @@ def summarize(probs: np.ndarray, labels: np.ndarray, latencies_ms: np.ndarray | 
         mask = cats == name
         per_category[name] = float(correct[mask].mean()) if mask.any() else None
     confusions = Counter((CLASSES[t], CLASSES[p]) for p, t in zip(pred, labels) if p != t)
-    per_class = {
-        c: float(correct[labels == i].mean()) for i, c in enumerate(CLASSES) if (labels == i).any()
-    }
+    present = [(i, c) for i, c in enumerate(CLASSES) if (labels == i).any()]
+    per_class = {c: float(correct[labels == i].mean()) for i, c in present}
+    per_class_folded = {c: float(folded[labels == i].mean()) for i, c in present}
     out = {
         "samples": int(len(labels)),
         "top1": float(correct.mean()) if len(labels) else 0.0,
@@ -46,6 +46,7 @@ def summarize(probs: np.ndarray, labels: np.ndarray, latencies_ms: np.ndarray | 
         "top5": float((top5 == labels[:, None]).any(axis=1).mean()) if len(labels) else 0.0,
         "per_category": per_category,
         "per_class_top1": per_class,
+        "per_class_top1_folded": per_class_folded,
         "top_confusions": [[a, p, n] for (a, p), n in confusions.most_common(15)],
         "ece": expected_calibration_error(probs.max(axis=1), correct) if len(labels) else 0.0,
     }

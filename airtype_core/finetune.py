@@ -35,7 +35,7 @@ from .modelstore import Manifest, ModelLoadError, ModelStore, new_version_name
 from .pretrain import MIN_TEMPERATURE
 from .settings import Settings, get_settings
 from .storage import SampleFilter, Storage
-from .synth import SynthConfig, _elastic, sample
+from .synth import SynthConfig, elastic, random_affine, sample
 from .training import (
     TrainConfig, Trainer, TrainingCancelled, TrainProgress, device_name, evaluate_logits, fit_temperature,
     select_device,
@@ -163,15 +163,12 @@ def distort_ink(ink: Ink, rng: np.random.Generator, cfg: SynthConfig = USER_INK_
     xy = np.concatenate([s[:, :2] for s in ink.strokes])
     lo = xy.min(axis=0)
     size = max(float(np.ptp(xy, axis=0).max()), 1e-9)
-    angle = np.radians(rng.uniform(-cfg.rotate_deg, cfg.rotate_deg))
-    c, s = np.cos(angle), np.sin(angle)
-    squash = np.exp(rng.uniform(-cfg.aspect, cfg.aspect))
-    matrix = np.array([[c, -s], [s, c]]) @ np.array([[squash, rng.uniform(-cfg.shear, cfg.shear)], [0.0, 1.0]])
+    matrix = random_affine(rng, cfg)
     amplitude = cfg.elastic * rng.uniform(0.3, 1.0)
     strokes = []
     for stroke in ink.strokes:
         unit = (stroke[:, :2] - lo) / size  # the glyph spans about a unit box, as synth's templates do
-        unit = _elastic(unit, amplitude, rng) @ matrix.T + rng.normal(0, cfg.stroke_shift / 2, size=2)
+        unit = elastic(unit, amplitude, rng) @ matrix.T + rng.normal(0, cfg.stroke_shift / 2, size=2)
         unit = unit + rng.normal(0, cfg.jitter, size=unit.shape)
         strokes.append(np.column_stack([unit * size + lo, stroke[:, 2]]))
     return Ink(tuple(strokes))

@@ -96,7 +96,7 @@ def _restructure(strokes: list[np.ndarray], cfg: SynthConfig, rng: np.random.Gen
     return joined
 
 
-def _elastic(xy: np.ndarray, amplitude: float, rng: np.random.Generator) -> np.ndarray:
+def elastic(xy: np.ndarray, amplitude: float, rng: np.random.Generator) -> np.ndarray:
     """A smooth random displacement field: a few low-frequency sinusoids per axis."""
     out = xy.copy()
     for axis in (0, 1):
@@ -105,6 +105,15 @@ def _elastic(xy: np.ndarray, amplitude: float, rng: np.random.Generator) -> np.n
             phase = rng.uniform(0, 2 * np.pi)
             out[:, axis] += amplitude / 3 * rng.normal() * np.sin(xy @ k + phase)
     return out
+
+
+def random_affine(rng: np.random.Generator, cfg: SynthConfig, shear_high: float | None = None) -> np.ndarray:
+    """A random 2x2 rotation @ (squash, slant) within `cfg`'s ranges; slant up to `shear_high` (default `cfg.shear`)."""
+    angle = np.radians(rng.uniform(-cfg.rotate_deg, cfg.rotate_deg))
+    shear = rng.uniform(-cfg.shear, cfg.shear if shear_high is None else shear_high)
+    aspect = np.exp(rng.uniform(-cfg.aspect, cfg.aspect))
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, -s], [s, c]]) @ np.array([[aspect, shear], [0.0, 1.0]])
 
 
 def _ends(stroke: np.ndarray, cfg: SynthConfig, rng: np.random.Generator) -> np.ndarray:
@@ -156,17 +165,12 @@ def distort(template: Template, rng: np.random.Generator, cfg: SynthConfig = Syn
     strokes = _restructure(pieces, cfg, rng)
     strokes = [_densify(s, 0.02) for s in strokes]
 
-    # global affine: rotation, shear (slant), aspect change
-    angle = np.radians(rng.uniform(-cfg.rotate_deg, cfg.rotate_deg))
-    shear = rng.uniform(-cfg.shear, cfg.shear * 0.6)
-    aspect = np.exp(rng.uniform(-cfg.aspect, cfg.aspect))
-    c, s_ = np.cos(angle), np.sin(angle)
-    matrix = np.array([[c, -s_], [s_, c]]) @ np.array([[aspect, shear], [0.0, 1.0]])
+    matrix = random_affine(rng, cfg, shear_high=cfg.shear * 0.6)  # fonts lean right less than writers
     amplitude = cfg.elastic * rng.uniform(0.3, 1.0)
 
     out = []
     for stroke in strokes:
-        stroke = _elastic(stroke, amplitude, rng) @ matrix.T
+        stroke = elastic(stroke, amplitude, rng) @ matrix.T
         stroke = stroke + rng.normal(0, cfg.stroke_shift / 2, size=2)
         stroke = _ends(stroke, cfg, rng)
         stroke = _resample(stroke, rng)
