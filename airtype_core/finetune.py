@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -31,7 +30,7 @@ from .charset import CLASS_INDEX, CLASSES
 from .evaluation import summarize
 from .features import FeatureConfig, featurize
 from .ink import Ink, InkError
-from .modelstore import Manifest, ModelLoadError, ModelStore, new_version_name
+from .modelstore import Manifest, ModelStore, new_version_name
 from .pretrain import MIN_TEMPERATURE
 from .settings import Settings, get_settings
 from .storage import SampleFilter, Storage
@@ -40,6 +39,7 @@ from .training import (
     TrainConfig, Trainer, TrainingCancelled, TrainProgress, device_name, evaluate_logits, fit_temperature,
     select_device,
 )
+from .versions import activate_version, sync_versions
 
 MODES = ("finetune", "full")
 # Per mode: the seed's hyper-parameters, and how much synthetic data keeps the other classes alive.
@@ -457,64 +457,3 @@ def run_training(
     except BaseException as exc:
         storage.finish_training_session(session_id, "failed", error=f"{type(exc).__name__}: {exc}", history=history)
         raise
-
-
-# --- versions: the folders on disk, mirrored in the database --------------------
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    version: str
-    created_at: str
-    parent_version: str | None
-    kind: str  # pretrain | finetune | full
-    held_out_top1: float | None  # on the held-out samples of the run that made it
-    parent_top1: float | None  # the then-active model on the same samples
-    reason: str | None  # why training activated it or kept it back
-    is_active: bool
-    is_default: bool
-    metrics: dict[str, Any] = field(default_factory=dict)
-
-
-def list_versions(store: ModelStore) -> list[VersionInfo]:
-    """Every readable version, newest first."""
-    active, default = store.active_version(), store.default_version()
-    out = []
-    for m in store.manifests():
-        metrics = {k: v for k, v in m.metrics.items() if k != "history"}
-        out.append(VersionInfo(
-            m.version, m.created_at, m.parent_version, str(m.training.get("kind", "pretrain")),
-            metrics.get("held_out_top1"), (metrics.get("parent") or {}).get("held_out_top1"), metrics.get("reason"),
-            m.version == active, m.version == default, metrics,
-        ))
-    return out
-
-
-def sync_versions(storage: Storage, store: ModelStore) -> None:
-    """Record in the database the versions found on disk (the shipped one, say) and which is active."""
-    recorded = {v.version: v for v in storage.list_model_versions()}
-    manifests = store.manifests()
-    for m in manifests:
-        if m.version not in recorded:
-            metrics = {k: v for k, v in m.metrics.items() if k != "history"}
-            storage.record_model_version(m.version, store.root / m.version, m.parent_version, metrics)
-    active = store.active_version()
-    if active in {m.version for m in manifests} and not (active in recorded and recorded[active].is_active):
-        storage.set_active_model_version(active)
-
-
-def activate_version(version: str, store: ModelStore, storage: Storage | None = None) -> None:
-    """Make `version` the one every predictor uses (training, or a rollback). The pointer file is
-    the truth (predictors poll it); the database row follows it."""
-    store.load(version)  # refuse a version that cannot be loaded before anyone switches to it
-    store.activate(version)
-    if storage is not None:
-        sync_versions(storage, store)
-
-
-def model_file(store: ModelStore, version: str) -> Path:
-    """The weights of `version`, for a download."""
-    path = store.root / version / "model.pt"
-    if not path.is_file():
-        raise ModelLoadError(f"model version {version!r} has no weights file")
-    return path

@@ -13,11 +13,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from airtype_core.finetune import (
-    TrainingError, TrainOptions, activate_version, list_versions, model_file, readiness,
-)
+from airtype_core.finetune import TrainingError, TrainOptions, readiness
 from airtype_core.jobs import JobRunner, JobStatus, TrainingBusyError
 from airtype_core.modelstore import ModelLoadError
+from airtype_core.versions import activate_version, list_versions, model_file
 from ui.resources import get_predictor, get_storage, user_errors
 
 WATCHING = "train-watching"  # session_state: the job id this session saw running

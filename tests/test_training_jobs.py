@@ -20,15 +20,14 @@ import numpy as np
 import pytest
 import torch
 
-from airtype_core.finetune import (
-    NotEnoughSamplesError, TrainOptions, activate_version, list_versions, readiness, run_training,
-)
+from airtype_core.finetune import NotEnoughSamplesError, TrainOptions, readiness, run_training
 from airtype_core.jobs import JobRunner, JobStatus, TrainingBusyError
 from airtype_core.modelstore import ModelStore
 from airtype_core.predictor import Predictor
 from airtype_core.settings import Settings, get_settings
 from airtype_core.storage import INTERRUPTED, NewSample, Storage
 from airtype_core.synth import sample
+from airtype_core.versions import activate_version, list_versions
 
 CHARS = "abcdef"
 TINY = TrainOptions(mode="finetune", epochs=1, augmentation_factor=1, synthetic_per_class=1, min_samples=10)

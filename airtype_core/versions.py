@@ -1,0 +1,72 @@
+"""Model versions: the folders on disk (the truth), mirrored in the database for the pages.
+
+    list_versions(store)                      -> [VersionInfo], newest first
+    activate_version(version, store, storage) -> a rollback, or training's activation
+    sync_versions(storage, store)             -> the database catches up with the disk
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .modelstore import ModelLoadError, ModelStore
+from .storage import Storage
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    created_at: str
+    parent_version: str | None
+    kind: str  # pretrain | finetune | full
+    held_out_top1: float | None  # on the held-out samples of the run that made it
+    parent_top1: float | None  # the then-active model on the same samples
+    reason: str | None  # why training activated it or kept it back
+    is_active: bool
+    is_default: bool
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def list_versions(store: ModelStore) -> list[VersionInfo]:
+    """Every readable version, newest first."""
+    active, default = store.active_version(), store.default_version()
+    out = []
+    for m in store.manifests():
+        metrics = {k: v for k, v in m.metrics.items() if k != "history"}
+        out.append(VersionInfo(
+            m.version, m.created_at, m.parent_version, str(m.training.get("kind", "pretrain")),
+            metrics.get("held_out_top1"), (metrics.get("parent") or {}).get("held_out_top1"), metrics.get("reason"),
+            m.version == active, m.version == default, metrics,
+        ))
+    return out
+
+
+def sync_versions(storage: Storage, store: ModelStore) -> None:
+    """Record in the database the versions found on disk (the shipped one, say) and which is active."""
+    recorded = {v.version: v for v in storage.list_model_versions()}
+    manifests = store.manifests()
+    for m in manifests:
+        if m.version not in recorded:
+            metrics = {k: v for k, v in m.metrics.items() if k != "history"}
+            storage.record_model_version(m.version, store.root / m.version, m.parent_version, metrics)
+    active = store.active_version()
+    if active in {m.version for m in manifests} and not (active in recorded and recorded[active].is_active):
+        storage.set_active_model_version(active)
+
+
+def activate_version(version: str, store: ModelStore, storage: Storage | None = None) -> None:
+    """Make `version` the one every predictor uses (training, or a rollback). The pointer file is
+    the truth (predictors poll it); the database row follows it."""
+    store.load(version)  # refuse a version that cannot be loaded before anyone switches to it
+    store.activate(version)
+    if storage is not None:
+        sync_versions(storage, store)
+
+
+def model_file(store: ModelStore, version: str) -> Path:
+    """The weights of `version`, for a download."""
+    path = store.root / version / "model.pt"
+    if not path.is_file():
+        raise ModelLoadError(f"model version {version!r} has no weights file")
+    return path
