@@ -154,113 +154,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pick_per_class(samples: list, per_class: int, total: int, seed: int) -> tuple[list, list]:
-    """(chosen, rest): `per_class` random samples of each class, or `total` spread evenly over the classes."""
-    import numpy as np
-
-    from .charset import CLASSES
-
-    rng = np.random.default_rng(seed)
-    by_class: dict[str, list[int]] = {}
-    for i, item in enumerate(samples):
-        by_class.setdefault(item.label, []).append(i)
-    chosen: set[int] = set()
-    for rank, char in enumerate(c for c in CLASSES if c in by_class):
-        want = per_class if not total else total // len(by_class) + (rank < total % len(by_class))
-        chosen.update(rng.permutation(by_class[char])[:want].tolist())
-    return [samples[i] for i in sorted(chosen)], [s for i, s in enumerate(samples) if i not in chosen]
-
-
 def _cmd_bench_finetune(args: argparse.Namespace) -> int:
-    """Fine-tune a throw-away copy of the default model through the app's own job runner."""
-    import shutil
-    import tempfile
-    import time
-    from dataclasses import replace
-    from pathlib import Path
+    from .bench_finetune import format_report, run_bench
 
-    from .evaluation import evaluate
-    from .finetune import TrainOptions
-    from .ink import read_jsonl
-    from .jobs import JobRunner
-    from .modelstore import ModelStore
-    from .predictor import Predictor
-    from .settings import get_settings
-    from .storage import NewSample, Storage
-
-    errors: list[str] = []
-    chosen, rest = _pick_per_class(list(read_jsonl(args.data, errors)), args.per_class, args.samples, args.seed)
-    shipped = ModelStore(get_settings().model_dir)
-    version = shipped.default_version()
-    if version is None:
-        raise OSError(f"there is no default model in {shipped.root}")
-    with tempfile.TemporaryDirectory(prefix="airtype-bench-") as tmp:
-        settings = replace(get_settings(), model_dir=Path(tmp) / "models", database_url=f"sqlite:///{tmp}/bench.db")
-        shutil.copytree(shipped.root / version, settings.model_dir / version)
-        (settings.model_dir / "default.txt").write_text(version + "\n")
-        store, storage = ModelStore(settings.model_dir), Storage(settings.database_url)
-        before_predictor = Predictor(settings, store)
-        # stored as the draw page stores them: the model's guess, then the writer's answer
-        storage.save_samples([NewSample.from_prediction(s.ink, before_predictor.predict(s.ink), s.label)
-                              for s in chosen])
-        before = evaluate(before_predictor, rest)
-
-        runner = JobRunner(settings)
-        started = time.perf_counter()
-        runner.start(TrainOptions(mode="finetune", min_samples=1, seed=args.seed), storage)
-        first_update = first_batch = None
-        while True:
-            status = runner.status()
-            elapsed = time.perf_counter() - started
-            if first_update is None and status.state != "starting":
-                first_update = elapsed
-            if first_batch is None and status.batch:
-                first_batch = elapsed
-            if not status.active:
-                break
-            time.sleep(0.05)
-        wall = time.perf_counter() - started
-        if status.state != "completed":
-            raise OSError(f"the fine-tuning run ended {status.state}: {status.error}")
-        outcome = status.outcome
-        store.activate(outcome["version"])  # measured even when the not-worse rule kept it back
-        after_predictor = Predictor(settings, store)
-        after = evaluate(after_predictor, rest)
-        storage.close()
-
-    # Case pairs drawn alike (c/C, s/S) trade places on a whim, so the per-class check is given folded too.
-    drops = {c: before["per_class_top1"][c] - a for c, a in after["per_class_top1"].items()}
-    worst = max(drops, key=drops.get)
-    folded_drops = {c: before["per_class_top1_folded"][c] - a for c, a in after["per_class_top1_folded"].items()}
-    worst_folded = max(folded_drops, key=folded_drops.get)
-    report = {
-        "before": before,
-        "after": after,
-        "fine_tune": {
-            "stored_samples": len(chosen), "evaluated_on": len(rest), "activated": outcome["activated"],
-            "reason": outcome["reason"], "train_size": outcome["train_size"], "epochs_run": len(outcome["history"]),
-            "wall_s": wall, "train_s": outcome["train_s"], "samples_per_s": outcome["samples_per_s"],
-            "device": outcome["device"], "time_to_first_update_s": first_update,
-            "time_to_first_batch_s": first_batch, "unreadable_lines": len(errors),
-        },
-        "worst_class": worst,
-        "worst_class_drop": drops[worst],
-        "worst_class_folded": worst_folded,
-        "worst_class_drop_folded": folded_drops[worst_folded],
-        "classes_worse_by_over_5_points_folded": sorted(c for c, d in folded_drops.items() if d > 0.05),
-    }
-    if args.json:
-        print(json.dumps(report))
-    else:
-        ft = report["fine_tune"]
-        print(f"fine-tuned {version} on {ft['stored_samples']} inks from {args.data}, evaluated on {ft['evaluated_on']}")
-        for name in ("top1", "top1_folded", "top5", "ece"):
-            print(f"  {name:12s} before {before[name]:.3f}   after {after[name]:.3f}")
-        print(f"  worst class {worst}: {drops[worst]:.1%} lost; folded, {worst_folded}: "
-              f"{folded_drops[worst_folded]:.1%} lost")
-        print(f"  {ft['wall_s']:.1f} s wall ({ft['train_s']:.1f} s training, {ft['samples_per_s']:.0f} samples/s, "
-              f"{ft['train_size']} inks x {ft['epochs_run']} epochs); first update after {ft['time_to_first_update_s']:.2f} s, "
-              f"first batch after {ft['time_to_first_batch_s']:.1f} s; {ft['reason']}")
+    report = run_bench(args.data, args.per_class, args.samples, args.seed)
+    print(json.dumps(report) if args.json else format_report(report, args.data))
     return 0
 
 

@@ -102,3 +102,36 @@ def test_shipped_model_reads_real_handwriting_above_the_floor():
     assert metrics["samples"] == 6200
     assert metrics["top1_folded"] >= 0.75
     assert metrics["top5"] >= 0.90
+
+
+def _tree_digest(root: Path) -> dict[str, str]:
+    import hashlib
+
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_cli_bench_finetune_compares_before_and_after_and_leaves_the_shipped_model_alone(tmp_path):
+    """The benchmark's whole path (store, job runner, fine-tune, evaluate) on a small synthetic file."""
+    from airtype_core.charset import CLASSES
+
+    data = tmp_path / "two-per-class.jsonl"
+    rng = np.random.default_rng(11)
+    lines = [json.dumps({"label": c, "strokes": sample(rng, c)[0].to_lists()}) for c in CLASSES for _ in range(2)]
+    data.write_text("\n".join(lines) + "\n{not json\n")
+    shipped = PROJECT_ROOT / "data" / "models"
+    before_files = _tree_digest(shipped)
+
+    out = _cli("bench-finetune", "--data", str(data), "--per-class", "1", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["fine_tune"]["stored_samples"] == 62
+    assert report["fine_tune"]["evaluated_on"] == 62
+    assert report["fine_tune"]["unreadable_lines"] == 1
+    assert report["fine_tune"]["epochs_run"] >= 1
+    assert report["fine_tune"]["time_to_first_update_s"] <= report["fine_tune"]["wall_s"]
+    for key in ("top1", "top1_folded", "top5", "ece", "per_class_top1_folded"):
+        assert key in report["before"] and key in report["after"]
+    assert report["after"]["model_version"] != report["before"]["model_version"]
+    assert report["worst_class_folded"] in CLASSES
+    assert _tree_digest(shipped) == before_files, "the temporary model must not touch data/models"
