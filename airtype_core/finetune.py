@@ -7,7 +7,8 @@
 2. each training ink gets `augmentation_factor` lightly distorted copies;
 3. synthetic inks of every class are mixed in, so characters the user never drew
    are not forgotten;
-4. `Trainer.fit` from the active model (fine-tuning) or from random weights (full);
+4. `Trainer.fit` from the active model (fine-tuning, then blended with a share of
+   the active model's weights) or from random weights (full);
 5. the calibration temperature is refitted on the held-out data;
 6. the new and the active model are scored on the same held-out data; the new
    one is saved as a version (parent = active) and activated only if it is not worse.
@@ -52,6 +53,14 @@ SYNTHETIC_VAL_PER_CLASS = 4  # held-out synthetic inks for each class the user h
 RETENTION_TOLERANCE = 0.05  # a new model may lose this much on the classes the user never drew
 MIN_CALIBRATION_SAMPLES = 30  # fewer held-out inks than this: keep the parent's temperature
 FULL_TRAINING_MIN_PER_CLASS = 30  # below this, training from scratch cannot beat the pretrained model
+
+# A fine-tuned model is blended, weight by weight, with this share of its parent
+# ("weight-space ensembling"): the parent still knows the writers and characters the
+# user's few samples do not show. Fine-tuning hershey-v3 on 5 real inks a class, then
+# scoring 5,890 other real inks: share 0 gave 0.858 folded accuracy and one class 6.3
+# points worse than before; 0.2 gave 0.855 and no class more than 4.2 points worse;
+# 0.5 gave 0.834 and 2.1.
+PARENT_SHARE = 0.2
 
 # Distortions of a stored ink: geometric only (the writer's stroke order and pen
 # lifts are kept), and stronger than synth's defaults. Copies that look like other
@@ -302,6 +311,14 @@ def readiness(storage: Storage, options: TrainOptions, settings: Settings | None
     )
 
 
+def blend_with_parent(tuned: torch.nn.Module, parent: torch.nn.Module, share: float = PARENT_SHARE) -> None:
+    """tuned <- (1 - share) * tuned + share * parent, in place, for every floating-point tensor."""
+    mixed = parent.state_dict()
+    state = {name: (1 - share) * value + share * mixed[name].to(value.device) if value.is_floating_point() else value
+             for name, value in tuned.state_dict().items()}
+    tuned.load_state_dict(state)
+
+
 # --- comparing the new model with the active one ------------------------------
 
 
@@ -404,6 +421,8 @@ def run_training(
             data.x_train, data.y_train, data.x_val, data.y_val, model=start_model, progress=on_batch, should_stop=stop
         )
 
+        if options.mode == "finetune":
+            blend_with_parent(result.model, parent.model)
         report(RunProgress("evaluating", f"comparing with the active model {parent_version}", session_id))
         logits = evaluate_logits(result.model, data.x_val)
         temperature, fitted = _temperature(logits, data.y_val, parent.manifest.temperature)

@@ -3,7 +3,8 @@
     Trainer(config).fit(x_train, y_train, x_val, y_val, progress=callback) -> TrainResult
 
 AdamW + OneCycleLR, gradient clipping, label smoothing, early stopping on
-validation accuracy; the best epoch's weights are kept. `progress` receives a
+validation accuracy; the best epoch's weights are kept when the validation set
+is large enough to tell epochs apart (else the last epoch's). `progress` receives a
 `TrainProgress` every few batches and may raise `TrainingCancelled` (or return
 True from `should_stop`) to stop between batches.
 """
@@ -46,18 +47,27 @@ class TrainingCancelled(Exception):
 class TrainConfig:
     epochs: int = 10
     batch_size: int = 32
-    lr: float = 1e-3  # OneCycle starting point is max_lr / 25; `lr` scales fine-tuning
+    lr: float = 1e-3  # AdamW's base rate; OneCycleLR runs from max_lr / 25 up to max_lr and down
     max_lr: float = 1e-2
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
     label_smoothing: float = 0.1
     patience: int = 3
+    # Fewer held-out inks than this, and the trainer neither stops early nor goes back to
+    # an earlier epoch: it keeps the weights the whole schedule ends with. On 62 held-out
+    # inks (one a class) one ink is 1.6 points, more than an epoch changes, so "the best
+    # epoch" is a coin toss: fine-tuning hershey-v3 on 248 real inks, it picked epoch 2
+    # (0.832 folded on 5,890 other real inks) where the last epoch reached 0.858.
+    min_val_for_selection: int = 200
     seed: int = 0
 
     @classmethod
     def fine_tune(cls, **overrides) -> "TrainConfig":
-        """The seed's fine-tuning mode: 10x lower learning rate, 5 epochs, patience 2."""
-        return cls(**{"epochs": 5, "lr": 1e-4, "max_lr": 1e-3, "patience": 2, **overrides})
+        """Fine-tuning: the seed's 5 epochs and patience 2, and a peak learning rate a third
+        of training from scratch (the seed says a tenth). Fine-tuning hershey-v3 on 5 real inks
+        a class (last epoch, 5,890 other real inks): peak 1e-3 reached 0.840 folded accuracy,
+        3e-3 0.858, 5e-3 0.852 and the largest single-class losses."""
+        return cls(**{"epochs": 5, "lr": 3e-4, "max_lr": 3e-3, "patience": 2, **overrides})
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,7 @@ class Trainer:
         x_val_t = x_val
         result = TrainResult(model=model, device=device_name(self.device))
         best_state, best_acc, stale = copy.deepcopy(model.state_dict()), -1.0, 0
+        select = len(y_val) >= cfg.min_val_for_selection  # else: the last epoch, see TrainConfig
         start = time.perf_counter()
         seen = 0
 
@@ -178,7 +189,7 @@ class Trainer:
                  "val_loss": val_loss, "val_acc": val_acc}
             )
             result.epochs_run = epoch
-            if val_acc > best_acc:
+            if val_acc > best_acc or not select:
                 best_acc, best_state, stale, result.best_epoch = val_acc, copy.deepcopy(model.state_dict()), 0, epoch
             else:
                 stale += 1

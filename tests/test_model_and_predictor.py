@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +17,7 @@ from airtype_core.modelstore import Manifest, ModelLoadError, ModelStore, Prepro
 from airtype_core.predictor import Predictor
 from airtype_core.settings import SHIPPED_MODEL_DIR, Settings
 from airtype_core.synth import synthetic_dataset
-from airtype_core.training import evaluate_logits, fit_temperature
+from airtype_core.training import TrainConfig, Trainer, evaluate_logits, fit_temperature
 
 SHIPPED = ModelStore(SHIPPED_MODEL_DIR)
 
@@ -106,6 +104,20 @@ def test_temperature_fit_recovers_a_known_temperature():
     p = torch.softmax(torch.from_numpy(logits) / true_t, 1).numpy()
     labels = np.array([rng.choice(10, p=row / row.sum()) for row in p])
     assert fit_temperature(logits, labels) == pytest.approx(true_t, rel=0.1)
+
+
+@pytest.mark.parametrize("held_out, epochs_run, kept_epoch", [(250, 2, 1), (60, 4, 4)])
+def test_trainer_chooses_an_epoch_only_on_a_held_out_set_big_enough(held_out, epochs_run, kept_epoch):
+    """Held-out labels no model can match (-100): accuracy never improves after epoch 1.
+    A large set stops the run (patience 1) and goes back to epoch 1; a small one is
+    too noisy to judge, so the whole schedule runs and its last weights are kept."""
+    x, y = synthetic_dataset(128, 0, 50)
+    x_val = np.repeat(x[:1], held_out, axis=0)
+    y_val = np.full(held_out, -100, dtype=np.int64)
+    config = TrainConfig(epochs=4, batch_size=64, patience=1, min_val_for_selection=200)
+    tiny = AirTypeNet(ModelConfig(embed=8, lstm1=8, lstm2=8, heads=2, hidden=16))
+    result = Trainer(config, torch.device("cpu")).fit(x, y, x_val, y_val, model=tiny)
+    assert (result.epochs_run, result.best_epoch, result.stopped_early) == (epochs_run, kept_epoch, epochs_run < 4)
 
 
 def test_model_with_other_preprocessing_is_refused(store):

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +15,7 @@ from airtype_core.modelstore import ModelStore
 from airtype_core.pretrain import pretrain
 from airtype_core.settings import PROJECT_ROOT
 from airtype_core.synth import sample, synthetic_dataset
+from model_files import tree_hashes
 
 DEV_FILE = PROJECT_ROOT.parent / "shared" / "data" / "unipen-dev.jsonl"
 
@@ -104,13 +104,6 @@ def test_shipped_model_reads_real_handwriting_above_the_floor():
     assert metrics["top5"] >= 0.90
 
 
-def _tree_digest(root: Path) -> dict[str, str]:
-    import hashlib
-
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def test_cli_bench_finetune_compares_before_and_after_and_leaves_the_shipped_model_alone(tmp_path):
     """The benchmark's whole path (store, job runner, fine-tune, evaluate) on a small synthetic file."""
     from airtype_core.charset import CLASSES
@@ -120,7 +113,7 @@ def test_cli_bench_finetune_compares_before_and_after_and_leaves_the_shipped_mod
     lines = [json.dumps({"label": c, "strokes": sample(rng, c)[0].to_lists()}) for c in CLASSES for _ in range(2)]
     data.write_text("\n".join(lines) + "\n{not json\n")
     shipped = PROJECT_ROOT / "data" / "models"
-    before_files = _tree_digest(shipped)
+    before_files = tree_hashes(shipped)
 
     out = _cli("bench-finetune", "--data", str(data), "--per-class", "1", "--json")
     assert out.returncode == 0, out.stderr
@@ -134,4 +127,4 @@ def test_cli_bench_finetune_compares_before_and_after_and_leaves_the_shipped_mod
         assert key in report["before"] and key in report["after"]
     assert report["after"]["model_version"] != report["before"]["model_version"]
     assert report["worst_class_folded"] in CLASSES
-    assert _tree_digest(shipped) == before_files, "the temporary model must not touch data/models"
+    assert tree_hashes(shipped) == before_files, "the temporary model must not touch data/models"

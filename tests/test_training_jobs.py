@@ -7,7 +7,6 @@ with tiny runs (a few dozen samples, one epoch) so the whole file stays short.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -20,7 +19,8 @@ import numpy as np
 import pytest
 import torch
 
-from airtype_core.finetune import NotEnoughSamplesError, TrainOptions, readiness, run_training
+from airtype_core.finetune import NotEnoughSamplesError, TrainOptions, blend_with_parent, readiness, run_training
+from airtype_core.model import AirTypeNet
 from airtype_core.jobs import JobRunner, JobStatus, TrainingBusyError
 from airtype_core.modelstore import ModelStore
 from airtype_core.predictor import Predictor
@@ -28,6 +28,7 @@ from airtype_core.settings import Settings, get_settings
 from airtype_core.storage import INTERRUPTED, NewSample, Storage
 from airtype_core.synth import sample
 from airtype_core.versions import activate_version, list_versions
+from model_files import tree_hashes
 
 CHARS = "abcdef"
 TINY = TrainOptions(mode="finetune", epochs=1, augmentation_factor=1, synthetic_per_class=1, min_samples=10)
@@ -48,14 +49,6 @@ def collect(storage: Storage, per_char: int = 5, seed: int = 1) -> None:
     """What a person leaves after drawing a few characters a few times."""
     rng = np.random.default_rng(seed)
     storage.save_samples([NewSample(sample(rng, c)[0], c, "manual") for c in CHARS for _ in range(per_char)])
-
-
-def tree_hashes(root: Path) -> dict[str, str]:
-    """Every file of the model folder but the job runner's, by content."""
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file() and ".jobs" not in p.parts
-    }
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -268,3 +261,14 @@ def test_training_survives_kill(env):
     assert env.runner.status().state == "failed"
     with env.runner.hold():
         pass
+
+
+@pytest.mark.parametrize("share", [0.0, 0.2, 1.0])
+def test_fine_tuned_weights_are_blended_with_the_parents(share):
+    torch.manual_seed(0)
+    tuned, parent = AirTypeNet(), AirTypeNet()
+    before = {k: v.clone() for k, v in tuned.state_dict().items()}
+    blend_with_parent(tuned, parent, share)
+    for name, value in tuned.state_dict().items():
+        expected = (1 - share) * before[name] + share * parent.state_dict()[name]
+        assert torch.allclose(value, expected, atol=1e-6), name
