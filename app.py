@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.feedback import PARTICIPANT
+from ui.navigation import mark_through_app, page_asked_for
 from ui.resources import get_predictor, get_storage, predictor_loaded, user_errors
 
 st.set_page_config(page_title="AirType", page_icon=":material/draw:", layout="wide")
@@ -18,7 +19,6 @@ PAGES = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
     st.Page("pages/air.py", title="Air writing", icon=":material/back_hand:"),
     st.Page("pages/train.py", title="Training", icon=":material/model_training:"),
-    # Training (pages/train.py) and Air writing (pages/air.py) are added here, one line each.
 ]
 
 
@@ -94,6 +94,9 @@ def participant_picker() -> None:
 
 
 page = st.navigation(PAGES)
+mark_through_app()
+if (asked_for := page_asked_for(PAGES)) is not None:
+    st.switch_page(asked_for)  # a first visit to /air or /train on a fresh server, see ui/navigation.py
 page.run()  # before the sidebar, so that a first view shows the page before the database is opened
 with st.sidebar:
     if WARM_UP not in st.session_state and not predictor_loaded():

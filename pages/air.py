@@ -29,7 +29,10 @@ from ui.air_session import (
     last_character_note,
 )
 from ui.feedback import prediction_panel
+from ui.navigation import enter_through_app
 from ui.resources import Unavailable, get_predictor
+
+enter_through_app(__file__)
 
 SESSION = "air-session"  # session_state: this browser session's AirSession
 REPLAYED = "air-replayed"  # session_state: what the last replay did

@@ -14,7 +14,10 @@ from streamlit_drawable_canvas import st_canvas
 
 from airtype_core.ink import Ink, InkError, from_canvas
 from ui.feedback import prediction_panel
+from ui.navigation import enter_through_app
 from ui.resources import Unavailable, get_predictor
+
+enter_through_app(__file__)
 
 if TYPE_CHECKING:
     from airtype_core.predictor import Prediction

@@ -17,7 +17,10 @@ from airtype_core.finetune import TrainingError, TrainOptions, readiness
 from airtype_core.jobs import JobRunner, JobStatus, TrainingBusyError
 from airtype_core.modelstore import ModelLoadError
 from airtype_core.versions import activate_version, list_versions, model_file
+from ui.navigation import enter_through_app
 from ui.resources import get_predictor, get_storage, user_errors
+
+enter_through_app(__file__)
 
 WATCHING = "train-watching"  # session_state: the job id this session saw running
 MODES = {"finetune": "Fine-tune the active model", "full": "Full training from scratch"}

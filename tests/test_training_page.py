@@ -19,7 +19,7 @@ from airtype_core.modelstore import ModelStore
 from airtype_core.storage import Storage
 from test_training_jobs import WAIT_S, collect, copy_shipped_models, wait_until_free
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture
@@ -30,7 +30,8 @@ def page(tmp_path, monkeypatch):
     monkeypatch.setenv("AIRTYPE_DATABASE_URL", url)
     storage = Storage(url)
     collect(storage)  # 30 samples of a-f
-    at = AppTest.from_file(PAGE, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/train.py")
     at.run()
     assert not at.exception, at.exception
     yield at, ModelStore(models), JobRunner()

@@ -1,0 +1,28 @@
+"""A page's address as the first request a fresh server gets (a bookmark, a reload after a
+restart): the page opens inside the app, with the shared sidebar and the app's menu."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from browser_support import browser, streamlit_server  # noqa: F401
+
+WAIT_MS = 60_000  # generous: the machine may be busy; nothing here measures speed
+
+
+@pytest.mark.parametrize("path, title", [("air", "Write in the air"), ("train", "Training")])
+def test_first_visit_to_a_page_address_opens_it_inside_the_app(browser, tmp_path, path, title):  # noqa: F811
+    with streamlit_server("app.py", env={"AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}"}) as server:
+        page = browser.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(f"{server.url}/{path}")
+        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+        expect(page.get_by_text("Participant", exact=True)).to_be_visible()  # app.py's sidebar ran
+        # the app's menu (three titled pages), not Streamlit's folder menu (app, air, draw, train)
+        links = page.get_by_test_id("stSidebarNav").get_by_role("link")
+        expect(links).to_have_count(3)
+        for name in ("Draw", "Air writing", "Training"):
+            expect(links.filter(has_text=name)).to_have_count(1)
+        assert page.url.rstrip("/").endswith(f"/{path}")
+        page.close()
