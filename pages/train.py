@@ -131,7 +131,8 @@ st.subheader("Readiness")
 options_col, ready_col = st.columns([2, 3], gap="large")
 with options_col:
     mode = st.radio("Kind of run", list(MODES), format_func=MODES.get, horizontal=True,
-                    help="Fine-tuning adapts the model in use (learning rate 10x lower, 5 epochs). "
+                    help="Fine-tuning adapts the model in use (a third of the learning rate, 5 epochs, then "
+                         "blended with a fifth of the model in use so it keeps what it knew). "
                          "Full training starts from random weights: it needs many samples of every character.")
     defaults = TrainOptions(mode=mode).resolved()
     participants = {p.id: p.name for p in storage.list_participants()}

@@ -17,12 +17,12 @@ def test_first_visit_to_a_page_address_opens_it_inside_the_app(browser, tmp_path
         page = browser.new_page()
         page.set_default_timeout(WAIT_MS)
         page.goto(f"{server.url}/{path}")
-        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
-        expect(page.get_by_text("Participant", exact=True)).to_be_visible()  # app.py's sidebar ran
+        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text("Participant", exact=True)).to_be_visible(timeout=WAIT_MS)  # app.py's sidebar ran
         # the app's menu (three titled pages), not Streamlit's folder menu (app, air, draw, train)
         links = page.get_by_test_id("stSidebarNav").get_by_role("link")
-        expect(links).to_have_count(3)
+        expect(links).to_have_count(3, timeout=WAIT_MS)
         for name in ("Draw", "Air writing", "Training"):
-            expect(links.filter(has_text=name)).to_have_count(1)
+            expect(links.filter(has_text=name)).to_have_count(1, timeout=WAIT_MS)
         assert page.url.rstrip("/").endswith(f"/{path}")
         page.close()

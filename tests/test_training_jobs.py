@@ -28,21 +28,12 @@ from airtype_core.settings import Settings, get_settings
 from airtype_core.storage import INTERRUPTED, NewSample, Storage
 from airtype_core.synth import sample
 from airtype_core.versions import activate_version, list_versions
-from model_files import tree_hashes
+from model_files import copy_shipped_models, tree_hashes
 
 CHARS = "abcdef"
 TINY = TrainOptions(mode="finetune", epochs=1, augmentation_factor=1, synthetic_per_class=1, min_samples=10)
 LONG = replace(TINY, epochs=50)  # a run that cannot end on its own while a test watches it
 WAIT_S = 120  # ceiling for a background run to reach a state: a guard against hangs, not a speed test
-
-
-def copy_shipped_models(dest: Path) -> Path:
-    shipped = ModelStore(get_settings().model_dir)
-    version = shipped.default_version()
-    assert version, f"no shipped model in {shipped.root} (default.txt is missing)"
-    shutil.copytree(shipped.root / version, dest / version)
-    (dest / "default.txt").write_text(version + "\n")
-    return dest
 
 
 def collect(storage: Storage, per_char: int = 5, seed: int = 1) -> None:

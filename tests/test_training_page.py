@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 from airtype_core.jobs import JobRunner
 from airtype_core.modelstore import ModelStore
 from airtype_core.storage import Storage
-from test_training_jobs import WAIT_S, collect, copy_shipped_models, wait_until_free
+from model_files import copy_shipped_models
+from test_training_jobs import WAIT_S, collect, wait_until_free
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
