@@ -25,7 +25,8 @@ from itertools import count
 
 import numpy as np
 
-from .hand_tracking import AirConfig, HandFrame, demo_frames
+from .hand_tracking import AirConfig, HandFrame
+from .synthetic_hands import demo_frames
 
 WIDTH, HEIGHT = 640, 480
 WARMUP_FRAMES = 5  # the first MediaPipe calls build the graph; they are not counted

@@ -89,7 +89,7 @@ def end_to_answer(laps: int) -> list[float]:
     import av
 
     from airtype_core.bench_air import DISTINCT_FRAMES, _scene
-    from airtype_core.hand_tracking import demo_frames
+    from airtype_core.synthetic_hands import demo_frames
     from airtype_core.predictor import Predictor
     from ui.air_session import AirSession
 

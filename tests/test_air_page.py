@@ -20,9 +20,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from airtype_core.camera import AirView
-from airtype_core.hand_tracking import DEMO_STROKES, STATUS_NO_HAND, HandFrame, replay, synthetic_writing
+from airtype_core.hand_tracking import STATUS_NO_HAND, HandFrame, replay
 from airtype_core.predictor import Predictor
 from airtype_core.storage import SampleFilter, Storage
+from airtype_core.synthetic_hands import DEMO_STROKES, synthetic_writing
 from ui.air_session import AirSession, ReplayError, StreamStats, camera_notice, ink_svg
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,10 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from airtype_core.hand_tracking import (
-    DEMO_STROKES,
     INDEX_TIP,
-    OPEN,
-    PINCH_GAP,
     STATUS_NO_HAND,
     STATUS_WRITING,
     AirConfig,
@@ -31,9 +28,8 @@ from airtype_core.hand_tracking import (
     frames_from_json,
     frames_to_json,
     replay,
-    synthetic_hand,
-    synthetic_writing,
 )
+from airtype_core.synthetic_hands import DEMO_STROKES, OPEN, PINCH_GAP, synthetic_hand, synthetic_writing
 
 W, H = 640, 480
 FPS = 30.0

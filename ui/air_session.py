@@ -34,18 +34,17 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from airtype_core.camera import FrameProcessor, HandDetector, HandTrackingUnavailable
 from airtype_core.hand_tracking import (
-    DEMO_STROKES,
     STATUS_NO_HAND,
     STATUS_OPEN_HAND,
     STATUS_WRITING,
     AirConfig,
     AirEvent,
     HandFrame,
-    demo_frames,
     frames_from_json,
     replay,
 )
 from airtype_core.ink import InkError
+from airtype_core.synthetic_hands import DEMO_STROKES, demo_frames
 
 if TYPE_CHECKING:
     import av

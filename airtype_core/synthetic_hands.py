@@ -1,0 +1,140 @@
+"""Synthetic hands: landmark sequences of a hand writing, for tests, benchmarks and the
+camera-less demo on the Air writing page.
+
+    synthetic_writing(strokes) -> [HandFrame]   # a hand pinching, moving along `strokes`, releasing
+    demo_frames("L7T")         -> [HandFrame]   # the demo's characters, one after the other
+
+The landmarks follow MediaPipe's 21-point layout, so `AirWriter` treats them
+exactly as it treats a camera's.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .hand_tracking import INDEX_TIP, NUM_LANDMARKS, THUMB_IP, THUMB_TIP, HandFrame
+
+# A right hand, palm to the camera, fingers up, in palm units (wrist to middle MCP = 1):
+# MCP index, MCP (x, y), tilt from vertical in degrees (+ toward the pinky), phalanx lengths.
+_FINGERS = (
+    (5, (-0.32, -0.93), -10.0, (0.42, 0.25, 0.21)),
+    (9, (0.00, -1.00), 0.0, (0.47, 0.29, 0.23)),
+    (13, (0.25, -0.94), 9.0, (0.43, 0.27, 0.22)),
+    (17, (0.45, -0.83), 20.0, (0.33, 0.20, 0.19)),
+)
+_FLEX = {"straight": (0, 0, 0), "pen": (35, 80, 100), "curled": (80, 180, 240)}  # cumulative joint angles, deg
+PINCH_GAP, HOVER_GAP = 0.08, 0.9  # thumb-index gap of the synthetic hand, palm units
+OPEN = None  # a `gap` of None is an open hand
+
+
+def synthetic_hand(gap: float | None, roll_deg: float = 0.0) -> np.ndarray:
+    """(21, 3) landmarks in palm units with the index tip at the origin.
+
+    `gap` is the thumb-index distance of a writing hand (index bent like on a pen,
+    the other fingers curled); None gives an open hand (five fingers straight).
+    """
+    points = np.zeros((NUM_LANDMARKS, 3))
+    points[1], points[2] = (-0.30, -0.18, 0.0), (-0.55, -0.42, -0.05)
+    for mcp, (x, y), tilt, lengths in _FINGERS:
+        flex = _FLEX["straight" if gap is None else "pen" if mcp == 5 else "curled"]
+        along = np.array([np.sin(np.radians(tilt)), -np.cos(np.radians(tilt)), 0.0])
+        joint = np.array([x, y, 0.0])
+        points[mcp] = joint
+        for k, (length, angle) in enumerate(zip(lengths, np.radians(flex))):
+            joint = joint + length * (np.cos(angle) * along + np.sin(angle) * np.array([0.0, 0.0, -1.0]))
+            points[mcp + 1 + k] = joint
+    thumb_tip = np.array([-0.95, -0.85, -0.05]) if gap is None else points[INDEX_TIP] + gap * np.array([-0.6, 0.8, 0])
+    points[THUMB_TIP] = thumb_tip
+    points[THUMB_IP] = (points[2] + thumb_tip) / 2 + (-0.08, 0.0, 0.0)
+    c, s = np.cos(np.radians(roll_deg)), np.sin(np.radians(roll_deg))
+    points[:, :2] = points[:, :2] @ np.array([[c, s], [-s, c]])
+    return points - points[INDEX_TIP]
+
+
+def synthetic_writing(
+    strokes: Sequence[Sequence[Sequence[float]]],
+    *,
+    fps: float = 30.0,
+    speed: float = 0.6,
+    t0: float = 0.0,
+    frame_size: tuple[int, int] = (640, 480),
+    palm: float = 0.15,
+    lead_s: float = 0.3,
+    lift_s: float = 0.25,
+    pinch_s: float = 0.1,
+    tail_s: float = 1.2,
+    end: str = "pause",
+    jitter_px: float = 0.0,
+    lost: Sequence[tuple[float, float]] = (),
+    roll_deg: float = 0.0,
+    seed: int = 0,
+) -> list[HandFrame]:
+    """Frames of a hand whose index fingertip writes `strokes`, pinching while the pen should be down.
+
+    strokes:   each a path of (x, y) in [0, 1] image coordinates
+    speed:     fingertip speed along a stroke, frame heights per second
+    palm:      wrist to middle MCP, fraction of the frame height
+    lead_s:    hovering before the first stroke; lift_s: pen-up travel between strokes;
+    pinch_s:   closing and opening the pinch at each end of a stroke
+    tail_s, end: after the last stroke the hand "pause"s (hovers), shows an "open" hand, or is "lost"
+    jitter_px: Gaussian noise on every landmark (pixels, independent per landmark and frame)
+    lost:      (start, stop) seconds after `t0` during which no hand is seen
+    """
+    size = np.asarray(frame_size, dtype=np.float64)
+    step = speed * size[1] / fps  # px per frame along a stroke
+    paths = [np.asarray(s, dtype=np.float64).reshape(-1, 2) * size for s in strokes]
+    states: list[tuple[np.ndarray, float | None]] = []  # (tip px, gap) per frame
+
+    def hold(tip: np.ndarray, gap0: float, gap1: float, seconds: float) -> None:
+        n = max(1, round(seconds * fps))
+        states.extend((tip, gap0 + (gap1 - gap0) * (k + 1) / n) for k in range(n))
+
+    def move(path: np.ndarray, gap: float | None, frames: int | None = None) -> None:
+        seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
+        arc = np.concatenate([[0.0], np.cumsum(seg)])
+        n = frames or max(1, int(np.ceil(arc[-1] / step)))
+        for s in arc[-1] * np.arange(1, n + 1) / n:
+            states.append((np.array([np.interp(s, arc, path[:, 0]), np.interp(s, arc, path[:, 1])]), gap))
+
+    hold(paths[0][0], HOVER_GAP, HOVER_GAP, lead_s)
+    for k, path in enumerate(paths):
+        if k:
+            move(np.stack([paths[k - 1][-1], path[0]]), HOVER_GAP, max(1, round(lift_s * fps)))
+        hold(path[0], HOVER_GAP, PINCH_GAP, pinch_s)
+        if len(path) > 1:
+            move(path, PINCH_GAP)
+        hold(path[-1], PINCH_GAP, HOVER_GAP, pinch_s)
+    tail = max(1, round(tail_s * fps))
+    states.extend((paths[-1][-1], OPEN if end == "open" else HOVER_GAP) for _ in range(tail))
+
+    rng = np.random.default_rng(seed)
+    palm_px = palm * size[1]
+    frames = []
+    for i, (tip, gap) in enumerate(states):
+        t = i / fps
+        hidden = (end == "lost" and i >= len(states) - tail) or any(a <= t < b for a, b in lost)
+        if hidden:
+            frames.append(HandFrame(t0 + t, None))
+            continue
+        points = synthetic_hand(gap, roll_deg) * palm_px  # (21, 3) px, index tip at 0
+        points[:, :2] += tip + rng.normal(0.0, jitter_px, (NUM_LANDMARKS, 2)) if jitter_px else tip
+        frames.append(HandFrame(t0 + t, points / np.array([size[0], size[1], size[0]])))
+    return frames
+
+
+DEMO_STROKES = {  # a few characters as fingertip paths, [0, 1] image coordinates
+    "L": [[(0.40, 0.30), (0.40, 0.70), (0.62, 0.70)]],
+    "7": [[(0.38, 0.30), (0.62, 0.30), (0.45, 0.72)]],
+    "T": [[(0.36, 0.30), (0.64, 0.30)], [(0.50, 0.30), (0.50, 0.72)]],
+}
+
+
+def demo_frames(text: str = "L7T", fps: float = 30.0, jitter_px: float = 1.5, seed: int = 0) -> list[HandFrame]:
+    """A camera-less demo: `text` (characters of `DEMO_STROKES`) written one after another, each ended by a pause."""
+    frames: list[HandFrame] = []
+    for k, char in enumerate(text):
+        t0 = frames[-1].t + 1 / fps if frames else 0.0
+        frames += synthetic_writing(DEMO_STROKES[char], fps=fps, t0=t0, jitter_px=jitter_px, seed=seed + k)
+    return frames
