@@ -4,7 +4,8 @@
 by default, or any SQLAlchemy URL such as `postgresql+psycopg://...`), brings
 its schema up to date with Alembic, and offers one method per thing the app
 does. Each method is one short transaction and returns frozen dataclasses,
-never ORM objects. Errors a user can cause (a locked or vanished database, an
+never ORM objects (they, the checks on what goes in and the errors live in
+`records.py`). Errors a user can cause (a locked or vanished database, an
 unreachable server, a wrong label) are `StorageError`s, or `LabelError` for a
 label, whose message can be shown as it is.
 """
@@ -15,13 +16,10 @@ import math
 import os
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-import numpy as np
-from sqlalchemy import Engine, Select, case, delete, func, select, update
+from sqlalchemy import Engine, case, delete, func, select, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -29,8 +27,6 @@ from sqlalchemy.orm import Session
 from .charset import CLASS_INDEX, validate_label
 from .db_models import (
     COLLECTION_STATUSES,
-    CORRECTION_TYPES,
-    SOURCES,
     TRAINING_KINDS,
     TRAINING_STATUSES,
     CollectionSession,
@@ -44,265 +40,35 @@ from .db_models import (
     utcnow,
 )
 from .ink import Ink
+from .records import (  # the value types and errors of this module's methods, importable from here too
+    CharAccuracy,
+    CollectionSessionInfo,
+    DatabaseLockedError,
+    DatabaseUnavailableError,
+    InvalidInputError,
+    ModelVersionInfo,
+    NewSample,
+    NotFoundError,
+    ParticipantInfo,
+    SampleFilter,
+    SamplePage,
+    SampleRecord,
+    StorageError,
+    TrainingSessionInfo,
+    from_row,
+    one_of,
+    sample_record,
+    sample_row,
+)
 from .settings import get_settings
 
+__all__ = [
+    "INTERRUPTED", "CharAccuracy", "CollectionSessionInfo", "DatabaseLockedError", "DatabaseUnavailableError",
+    "InvalidInputError", "ModelVersionInfo", "NewSample", "NotFoundError", "ParticipantInfo", "SampleFilter",
+    "SamplePage", "SampleRecord", "Storage", "StorageError", "TrainingSessionInfo",
+]
+
 INTERRUPTED = "interrupted (the process stopped)"
-_FEATURE_DECIMALS = 4  # features are recomputable from the ink; 4 decimals halve their JSON
-
-
-# --- errors -------------------------------------------------------------------
-
-
-class StorageError(Exception):
-    """Something a user can cause or fix; the message is meant for a person."""
-
-
-class DatabaseLockedError(StorageError):
-    """Another program held the database longer than the busy timeout."""
-
-
-class DatabaseUnavailableError(StorageError):
-    """The server cannot be reached, or the file vanished (a new empty one was made)."""
-
-
-class InvalidInputError(StorageError, ValueError):
-    """A value the database must not take (empty ink, unknown correction type, ...)."""
-
-
-class NotFoundError(StorageError, LookupError):
-    pass
-
-
-# --- what goes in and what comes out ------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class NewSample:
-    ink: Ink
-    actual_char: str
-    correction_type: str  # confirmed | corrected | manual | prompted
-    source: str = "canvas"  # canvas | air | import
-    predicted_char: str | None = None
-    confidence: float | None = None
-    alternatives: Sequence[tuple[str, float]] = ()
-    model_version: str | None = None
-    inference_ms: float | None = None
-    features: Any = None  # np.ndarray or nested lists, (seq_len, 7)
-    participant_id: int | None = None
-    collection_session_id: int | None = None
-    created_at: datetime | None = None  # now, unless an import keeps the original time
-
-    @classmethod
-    def from_prediction(cls, ink: Ink, prediction: Any, actual_char: str, **extra: Any) -> NewSample:
-        """The user's answer to a `predictor.Prediction`: confirmed if it agrees, else corrected."""
-        extra.setdefault("correction_type", "confirmed" if actual_char == prediction.char else "corrected")
-        return cls(
-            ink=ink,
-            actual_char=actual_char,
-            predicted_char=prediction.char,
-            confidence=prediction.confidence,
-            alternatives=prediction.alternatives,
-            model_version=prediction.model_version,
-            inference_ms=prediction.inference_ms,
-            **extra,
-        )
-
-
-@dataclass(frozen=True, eq=False)
-class SampleRecord:
-    id: int
-    ink: Ink
-    actual_char: str
-    correction_type: str
-    source: str
-    predicted_char: str | None
-    confidence: float | None
-    alternatives: tuple[tuple[str, float], ...]
-    model_version: str | None
-    inference_ms: float | None
-    is_correct: bool | None  # None: there was no prediction
-    participant_id: int | None
-    collection_session_id: int | None
-    created_at: datetime  # UTC
-    features: np.ndarray | None
-
-
-@dataclass(frozen=True)
-class SampleFilter:
-    """Which samples; an empty or None field does not filter."""
-
-    chars: Sequence[str] = ()
-    predicted_chars: Sequence[str] = ()
-    misclassified_only: bool = False
-    min_confidence: float | None = None
-    max_confidence: float | None = None
-    correction_types: Sequence[str] = ()
-    start: datetime | None = None  # inclusive; naive means UTC
-    end: datetime | None = None  # exclusive
-    participant_id: int | None = None
-    collection_session_id: int | None = None
-    source: str | None = None
-    model_version: str | None = None
-
-    def apply(self, stmt: Select[Any]) -> Select[Any]:
-        """`stmt` restricted to these samples (reusable by any query over TrainingSample)."""
-        s = TrainingSample
-        conditions = [
-            s.actual_char.in_(list(self.chars)) if self.chars else None,
-            s.predicted_char.in_(list(self.predicted_chars)) if self.predicted_chars else None,
-            s.is_correct.is_(False) if self.misclassified_only else None,
-            s.predicted_confidence >= self.min_confidence if self.min_confidence is not None else None,
-            s.predicted_confidence <= self.max_confidence if self.max_confidence is not None else None,
-            s.correction_type.in_(list(self.correction_types)) if self.correction_types else None,
-            s.created_at >= self.start if self.start is not None else None,
-            s.created_at < self.end if self.end is not None else None,
-            s.participant_id == self.participant_id if self.participant_id is not None else None,
-            s.collection_session_id == self.collection_session_id if self.collection_session_id is not None else None,
-            s.source == self.source if self.source is not None else None,
-            s.model_version == self.model_version if self.model_version is not None else None,
-        ]
-        return stmt.where(*(c for c in conditions if c is not None))
-
-
-@dataclass(frozen=True)
-class SamplePage:
-    items: tuple[SampleRecord, ...]
-    total: int
-    page: int  # 1-based, clamped to 1..pages
-    pages: int  # at least 1
-
-
-@dataclass(frozen=True)
-class CharAccuracy:
-    char: str
-    total: int  # samples that had a prediction
-    correct: int
-    avg_confidence: float | None
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.total if self.total else 0.0
-
-
-@dataclass(frozen=True)
-class ParticipantInfo:
-    id: int
-    name: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class CollectionSessionInfo:
-    id: int
-    participant_id: int
-    status: str  # active | paused | finished | abandoned
-    planned_chars: tuple[str, ...]
-    samples_done: int
-    created_at: datetime
-    finished_at: datetime | None
-
-
-@dataclass(frozen=True)
-class TrainingSessionInfo:
-    id: int
-    kind: str
-    params: dict[str, Any]
-    status: str
-    history: list[dict[str, Any]]
-    metrics: dict[str, Any] | None
-    device: str | None
-    samples_used: int | None
-    model_version: str | None
-    parent_version: str | None
-    started_at: datetime
-    finished_at: datetime | None
-    duration_s: float | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class ModelVersionInfo:
-    version: str
-    path: str
-    parent_version: str | None
-    created_at: datetime
-    metrics: dict[str, Any] | None
-    is_active: bool
-
-
-def _info(cls: type, row: object, **override: Any) -> Any:
-    """A dataclass `cls` filled from the same-named attributes of an ORM row."""
-    return cls(**{f.name: override[f.name] if f.name in override else getattr(row, f.name) for f in fields(cls)})
-
-
-def _record(row: TrainingSample) -> SampleRecord:
-    return SampleRecord(
-        id=row.id,
-        ink=Ink.from_strokes(row.raw_ink),
-        actual_char=row.actual_char,
-        correction_type=row.correction_type,
-        source=row.source,
-        predicted_char=row.predicted_char,
-        confidence=row.predicted_confidence,
-        alternatives=tuple((str(c), float(p)) for c, p in row.alternatives or ()),
-        model_version=row.model_version,
-        inference_ms=row.inference_time_ms,
-        is_correct=row.is_correct,
-        participant_id=row.participant_id,
-        collection_session_id=row.collection_session_id,
-        created_at=row.created_at,
-        features=None if row.features is None else np.asarray(row.features, dtype=np.float32),
-    )
-
-
-def _one_of(what: str, value: object, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise InvalidInputError(f"{what} {value!r} is not one of {', '.join(allowed)}")
-    return str(value)
-
-
-def _finite(what: str, value: float | None, low: float = -math.inf, high: float = math.inf) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    if not (math.isfinite(number) and low <= number <= high):
-        raise InvalidInputError(f"{what} must be a number between {low} and {high}, not {value!r}")
-    return number
-
-
-def _sample_row(new: NewSample) -> TrainingSample:
-    """Validate everything before the database sees anything."""
-    actual = validate_label(new.actual_char)
-    correction = _one_of("correction type", new.correction_type, CORRECTION_TYPES)
-    if not isinstance(new.ink, Ink) or new.ink.num_points == 0:
-        raise InvalidInputError("the ink has no points: there is nothing to store")
-    predicted = None if new.predicted_char is None else validate_label(new.predicted_char)
-    if correction in ("confirmed", "corrected") and predicted is None:
-        raise InvalidInputError(f"a {correction} sample needs the model's prediction")
-    if correction == "confirmed" and predicted != actual:
-        raise InvalidInputError(f"'confirmed' means the prediction was right, but {predicted!r} is not {actual!r}")
-    features = None
-    if new.features is not None:
-        array = np.asarray(new.features, dtype=np.float64)
-        if not np.isfinite(array).all():
-            raise InvalidInputError("the features contain NaN or infinity")
-        features = np.round(array, _FEATURE_DECIMALS).tolist()
-    return TrainingSample(
-        raw_ink=new.ink.to_lists(),
-        features=features,
-        predicted_char=predicted,
-        predicted_confidence=_finite("the confidence", new.confidence, 0.0, 1.0),
-        alternatives=[[str(c), float(p)] for c, p in new.alternatives] or None,
-        actual_char=actual,
-        correction_type=correction,
-        source=_one_of("source", new.source, SOURCES),
-        model_version=new.model_version,
-        inference_time_ms=_finite("the inference time", new.inference_ms, 0.0),
-        is_correct=None if predicted is None else predicted == actual,
-        participant_id=new.participant_id,
-        collection_session_id=new.collection_session_id,
-        created_at=new.created_at or utcnow(),
-    )
 
 
 def _chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:
@@ -423,11 +189,11 @@ class Storage:
                 row = Participant(name=name)
                 s.add(row)
                 s.flush()
-            return _info(ParticipantInfo, row)
+            return from_row(ParticipantInfo, row)
 
     def list_participants(self) -> list[ParticipantInfo]:
         with self.session() as s:
-            return [_info(ParticipantInfo, r) for r in s.scalars(select(Participant).order_by(Participant.name))]
+            return [from_row(ParticipantInfo, r) for r in s.scalars(select(Participant).order_by(Participant.name))]
 
     # -- collection sessions
 
@@ -442,7 +208,7 @@ class Storage:
             return self._collection_info(s, row)
 
     def set_collection_session_status(self, session_id: int, status: str) -> CollectionSessionInfo:
-        _one_of("session status", status, COLLECTION_STATUSES)
+        one_of("session status", status, COLLECTION_STATUSES)
         with self.session(write=True, failed="the session status was not changed") as s:
             row = self._get(s, CollectionSession, session_id, "data-collection session")
             row.status = status
@@ -463,7 +229,7 @@ class Storage:
     @staticmethod
     def _collection_info(s: Session, row: CollectionSession) -> CollectionSessionInfo:
         done = s.scalar(select(func.count()).where(TrainingSample.collection_session_id == row.id)) or 0
-        return _info(CollectionSessionInfo, row, planned_chars=tuple(row.planned_chars), samples_done=done)
+        return from_row(CollectionSessionInfo, row, planned_chars=tuple(row.planned_chars), samples_done=done)
 
     # -- samples
 
@@ -473,7 +239,7 @@ class Storage:
 
     def save_samples(self, samples: Sequence[NewSample]) -> list[int]:
         """Store all or none, in one transaction (imports)."""
-        rows = [_sample_row(sample) for sample in samples]
+        rows = [sample_row(sample) for sample in samples]
         failed = "your sample was not stored" if len(rows) == 1 else "none of the samples were stored"
         with self.session(write=True, failed=failed) as s:
             s.add_all(rows)
@@ -482,7 +248,7 @@ class Storage:
 
     def get_sample(self, sample_id: int) -> SampleRecord:
         with self.session() as s:
-            return _record(self._get(s, TrainingSample, sample_id, "sample"))
+            return sample_record(self._get(s, TrainingSample, sample_id, "sample"))
 
     def query_samples(self, filter: SampleFilter | None = None, page: int = 1, per_page: int = 50) -> SamplePage:
         """Newest first, one page of them."""
@@ -495,7 +261,7 @@ class Storage:
                 TrainingSample.created_at.desc(), TrainingSample.id.desc()
             )
             rows = s.scalars(stmt.offset((page - 1) * per_page).limit(per_page))
-            return SamplePage(tuple(_record(r) for r in rows), total, page, pages)
+            return SamplePage(tuple(sample_record(r) for r in rows), total, page, pages)
 
     def iter_samples(self, filter: SampleFilter | None = None, batch_size: int = 500) -> Iterator[SampleRecord]:
         """Every matching sample, oldest first, read in batches (exports)."""
@@ -503,7 +269,7 @@ class Storage:
         while True:
             stmt = filter.apply(select(TrainingSample)).where(TrainingSample.id > last_id)
             with self.session() as s:
-                batch = [_record(r) for r in s.scalars(stmt.order_by(TrainingSample.id).limit(batch_size))]
+                batch = [sample_record(r) for r in s.scalars(stmt.order_by(TrainingSample.id).limit(batch_size))]
             yield from batch
             if len(batch) < batch_size:
                 return
@@ -592,7 +358,7 @@ class Storage:
     def start_training_session(
         self, kind: str, params: dict[str, Any], *, device: str | None = None, parent_version: str | None = None
     ) -> int:
-        _one_of("training kind", kind, TRAINING_KINDS)
+        one_of("training kind", kind, TRAINING_KINDS)
         with self.session(write=True, failed="the training run was not recorded") as s:
             row = TrainingSession(
                 kind=kind, params=dict(params), history=[], device=device, parent_version=parent_version
@@ -614,20 +380,20 @@ class Storage:
         self, session_id: int, status: str, metrics: dict[str, Any] | None = None, **changes: Any
     ) -> TrainingSessionInfo:
         """End a run as completed, failed or cancelled; timings are filled in."""
-        _one_of("final training status", status, TRAINING_STATUSES[1:])
+        one_of("final training status", status, TRAINING_STATUSES[1:])
         changes = {"status": status, **changes, **({"metrics": metrics} if metrics is not None else {})}
         with self.session(write=True, failed="the end of the training run was not recorded") as s:
             row = self._change_training(s, session_id, changes)
             row.finished_at = utcnow()
             row.duration_s = (row.finished_at - row.started_at).total_seconds()
-            return _info(TrainingSessionInfo, row)
+            return from_row(TrainingSessionInfo, row)
 
     def _change_training(self, s: Session, session_id: int, changes: dict[str, Any]) -> TrainingSession:
         unknown = set(changes) - self._UPDATABLE
         if unknown:
             raise TypeError(f"training sessions have no updatable field {', '.join(sorted(unknown))}")
         if "status" in changes:
-            _one_of("training status", changes["status"], TRAINING_STATUSES)
+            one_of("training status", changes["status"], TRAINING_STATUSES)
         row = self._get(s, TrainingSession, session_id, "training run")
         for name, value in changes.items():
             setattr(row, name, value)
@@ -635,13 +401,13 @@ class Storage:
 
     def get_training_session(self, session_id: int) -> TrainingSessionInfo:
         with self.session() as s:
-            return _info(TrainingSessionInfo, self._get(s, TrainingSession, session_id, "training run"))
+            return from_row(TrainingSessionInfo, self._get(s, TrainingSession, session_id, "training run"))
 
     def list_training_sessions(self, limit: int | None = None) -> list[TrainingSessionInfo]:
         """Newest first."""
         stmt = select(TrainingSession).order_by(TrainingSession.started_at.desc(), TrainingSession.id.desc())
         with self.session() as s:
-            return [_info(TrainingSessionInfo, r) for r in s.scalars(stmt.limit(limit))]
+            return [from_row(TrainingSessionInfo, r) for r in s.scalars(stmt.limit(limit))]
 
     def mark_interrupted_sessions(self) -> int:
         """Runs still `running` when the app starts died with their process: mark them failed."""
@@ -669,7 +435,7 @@ class Storage:
                 s.add(row)
             row.path, row.parent_version, row.metrics = str(path), parent, metrics
             s.flush()
-            return _info(ModelVersionInfo, row)
+            return from_row(ModelVersionInfo, row)
 
     def set_active_model_version(self, version: str) -> ModelVersionInfo:
         """Make `version` the one the app predicts with (rollback included)."""
@@ -679,18 +445,18 @@ class Storage:
                 raise NotFoundError(f"there is no model version {version!r}")
             s.execute(update(ModelVersion).where(ModelVersion.version != version).values(is_active=False))
             row.is_active = True
-            return _info(ModelVersionInfo, row)
+            return from_row(ModelVersionInfo, row)
 
     def active_model_version(self) -> ModelVersionInfo | None:
         with self.session() as s:
             row = s.scalar(select(ModelVersion).where(ModelVersion.is_active.is_(True)))
-            return None if row is None else _info(ModelVersionInfo, row)
+            return None if row is None else from_row(ModelVersionInfo, row)
 
     def list_model_versions(self) -> list[ModelVersionInfo]:
         """Newest first."""
         stmt = select(ModelVersion).order_by(ModelVersion.created_at.desc(), ModelVersion.id.desc())
         with self.session() as s:
-            return [_info(ModelVersionInfo, r) for r in s.scalars(stmt)]
+            return [from_row(ModelVersionInfo, r) for r in s.scalars(stmt)]
 
     @staticmethod
     def _get(s: Session, model: type[Any], key: int, what: str) -> Any:
