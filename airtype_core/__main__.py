@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("train", help="train on the stored samples (full training, or --fine-tune the active model)")
-    p.add_argument("--fine-tune", action="store_true", help="adapt the active model (lr 10x lower, 5 epochs)")
+    p.add_argument("--fine-tune", action="store_true", help="adapt the active model (a third of the learning rate, 5 epochs)")
     p.add_argument("--epochs", type=int, help="default: 10 full, 5 fine-tuning")
     p.add_argument("--no-augment", action="store_true", help="train on the stored inks only")
     p.add_argument("--augmentation-factor", type=int, help="distorted copies per ink (default: 5 full, 3 fine-tuning)")

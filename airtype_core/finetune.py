@@ -61,6 +61,7 @@ FULL_TRAINING_MIN_PER_CLASS = 30  # below this, training from scratch cannot bea
 # 0.856 / K -7.4 at 0.2, 0.841 / K -6.3 at 0.5.)
 PARENT_SHARE = 0.2
 
+
 class TrainingError(Exception):
     """A run that cannot start or go on for a reason a person can act on."""
 
@@ -311,8 +312,7 @@ def run_training(
 
         def on_batch(p: TrainProgress) -> None:
             if p.val_acc is not None:
-                history.append({"epoch": p.epoch, "train_loss": p.train_loss, "train_acc": p.train_acc,
-                                "val_loss": p.val_loss, "val_acc": p.val_acc})
+                history.append(p.epoch_record())
                 storage.update_training_session(session_id, history=list(history))
             report(RunProgress("training", f"epoch {p.epoch}/{p.epochs}", session_id, p))
 

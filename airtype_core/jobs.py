@@ -14,8 +14,9 @@ even by SIGKILL. That is how a second request knows it must wait, and how a dead
 run (status still `training`, lock free) is told from a live one.
 
 Files of one run (`<model_dir>/.jobs/<job id>/`): `request.json` (the options; the
-database and model folder go by environment, so no password lands on disk), `status.json` (rewritten atomically as it goes), `pid`, `cancel`
-(its existence asks the run to stop), `output.log` (the child's stdout/stderr).
+database and model folder go by environment, so no password lands on disk),
+`status.json` (rewritten atomically as it goes), `pid`, `cancel` (its existence
+asks the run to stop), `output.log` (the child's stdout/stderr).
 """
 
 from __future__ import annotations
@@ -302,9 +303,7 @@ class _Reporter:
             changes.update(epoch=t.epoch, epochs=t.epochs, batch=t.batch, batches=t.batches, fraction=t.fraction,
                            eta_s=t.eta_s, curve=tuple(curve))
             if t.val_acc is not None:
-                changes["history"] = self.status.history + ({
-                    "epoch": t.epoch, "train_loss": t.train_loss, "train_acc": t.train_acc,
-                    "val_loss": t.val_loss, "val_acc": t.val_acc},)
+                changes["history"] = self.status.history + (t.epoch_record(),)
                 force = True
         self.update(force=force, **changes)
 

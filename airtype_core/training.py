@@ -87,6 +87,11 @@ class TrainProgress:
     def fraction(self) -> float:
         return ((self.epoch - 1) * self.batches + self.batch) / (self.epochs * self.batches)
 
+    def epoch_record(self) -> dict[str, float]:
+        """The finished epoch as one history row: for the progress of an epoch's last batch."""
+        return {"epoch": self.epoch, "train_loss": self.train_loss, "train_acc": self.train_acc,
+                "val_loss": self.val_loss, "val_acc": self.val_acc}
+
 
 @dataclass
 class TrainResult:
@@ -174,20 +179,17 @@ class Trainer:
                     val_loss = float(loss_fn(val_logits, torch.from_numpy(y_val)).item()) if len(y_val) else 0.0
                     val_acc = float((val_logits.argmax(1).numpy() == y_val).mean()) if len(y_val) else 0.0
                     model.train()
-                if progress and (last or b % 5 == 0):
+                if last or (progress and b % 5 == 0):
                     elapsed = time.perf_counter() - start
                     done = (epoch - 1) * batches + b + 1
-                    progress(
-                        TrainProgress(
-                            epoch, cfg.epochs, b + 1, batches, total_loss / total_n, total_correct / total_n,
-                            elapsed, elapsed / done * (cfg.epochs * batches - done), val_loss, val_acc,
-                        )
+                    now = TrainProgress(
+                        epoch, cfg.epochs, b + 1, batches, total_loss / total_n, total_correct / total_n,
+                        elapsed, elapsed / done * (cfg.epochs * batches - done), val_loss, val_acc,
                     )
+                    if progress:
+                        progress(now)
 
-            result.history.append(
-                {"epoch": epoch, "train_loss": total_loss / total_n, "train_acc": total_correct / total_n,
-                 "val_loss": val_loss, "val_acc": val_acc}
-            )
+            result.history.append(now.epoch_record())  # `now` is the epoch's last batch
             result.epochs_run = epoch
             if val_acc > best_acc or not select:
                 best_acc, best_state, stale, result.best_epoch = val_acc, copy.deepcopy(model.state_dict()), 0, epoch
