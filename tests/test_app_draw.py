@@ -303,3 +303,39 @@ def test_reruns_reuse_the_loaded_model(page):
     page.draw(L_SHAPE)
     page.draw(L_SHAPE, SEVEN_BAR)
     assert get_predictor() is first
+
+
+def _panel_alone(uncertain: bool) -> None:
+    import numpy as np
+
+    from airtype_core.ink import Ink
+    from airtype_core.predictor import Prediction
+    from ui.feedback import prediction_panel
+
+    alternatives = (("7", 0.4), ("1", 0.3), ("T", 0.1), ("l", 0.1), ("I", 0.05))
+    prediction = Prediction("7", 0.4, alternatives, uncertain, 3.0, "v-test")
+    prediction_panel(prediction, Ink.from_strokes([np.array([[0.0, 0.0], [10.0, 0.0], [4.0, 20.0]])]), key="k")
+
+
+def _place_of(node, kind: str, path: tuple[int, ...] = ()) -> tuple[int, ...] | None:
+    """Where in the element tree the first `kind` element is, as child indices from the root."""
+    if getattr(node, "type", None) == kind:
+        return path
+    for index, child in getattr(node, "children", {}).items():
+        found = _place_of(child, kind, (*path, index))
+        if found is not None:
+            return found
+    return None
+
+
+def test_the_not_sure_warning_does_not_move_the_chart_and_buttons_below_it():
+    # Streamlit matches elements between reruns by their place: one that moves is
+    # rebuilt in the browser, which made every answer after a change of warning slow.
+    places = {}
+    for uncertain in (False, True):
+        at = AppTest.from_function(_panel_alone, args=(uncertain,), default_timeout=TIMEOUT).run()
+        assert not at.exception, at.exception
+        assert len(at.warning) == int(uncertain)
+        places[uncertain] = [_place_of(at.main, kind) for kind in ("plotly_chart", "button", "selectbox")]
+    assert None not in places[True]
+    assert places[False] == places[True]

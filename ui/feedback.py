@@ -54,13 +54,15 @@ def prediction_panel(
         f"{prediction.inference_ms:.0f} ms"
     )
     st.caption(f"Model `{prediction.model_version}`")
+    notice = st.container()  # always there, so the elements below keep their places and update, not rebuild
     if prediction.uncertain:
-        st.warning(f"Not sure: `{prediction.char}` is only {prediction.confidence:.0%} likely. Check the alternatives.")
+        notice.warning(f"Not sure: `{prediction.char}` is only {prediction.confidence:.0%} likely. Check the alternatives.")
     st.plotly_chart(_top5_figure(prediction), key=f"{key}-top5", config={"displayModeBar": False, "staticPlot": True})
 
     error = st.session_state.get(f"{key}-error")
+    failure = st.container()  # the same fixed slot for a storing error
     if error:
-        st.error(error)
+        failure.error(error)
     answer = (prediction, ink, source, key, on_stored)
     st.button(
         f"Yes, it is {prediction.char}",
