@@ -33,7 +33,7 @@ from .features import FeatureConfig
 from .modelstore import Manifest, ModelStore, new_version_name
 from .pretrain import MIN_TEMPERATURE
 from .settings import Settings, get_settings
-from .storage import SampleFilter, Storage
+from .storage import CharAccuracy, SampleFilter, Storage
 from .training import (
     TrainConfig, Trainer, TrainingCancelled, TrainProgress, device_name, evaluate_logits, fit_temperature,
     select_device,
@@ -192,7 +192,7 @@ def readiness(storage: Storage, options: TrainOptions, settings: Settings | None
     sessions = storage.list_training_sessions()
     completed = [s for s in sessions if s.status == "completed"]
     scores = [s.metrics["held_out_top1"] for s in completed if s.metrics and s.metrics.get("held_out_top1") is not None]
-    fewest = ", ".join(sorted(CLASSES, key=lambda c: counts[c])[:5])
+    fewest = ", ".join(_worth_collecting(counts, storage.accuracy_by_char(options.sample_filter())))
     if total < options.min_samples:
         advice = f"Collect {options.min_samples - total} more samples before training (fewest so far: {fewest})."
     elif not completed:
@@ -210,6 +210,13 @@ def readiness(storage: Storage, options: TrainOptions, settings: Settings | None
         counts, total, options.min_samples, total >= options.min_samples, device_name(select_device()),
         max(scores) if scores else None, len(sessions), len(completed), advice,
     )
+
+
+def _worth_collecting(counts: dict[str, int], accuracy: list[CharAccuracy], n: int = 5) -> list[str]:
+    """The `n` characters most worth drawing again: the fewest samples first, and among
+    characters with as many, the ones the model misread most often."""
+    misread = {a.char: a.accuracy for a in accuracy if a.total}
+    return sorted(CLASSES, key=lambda c: (counts[c], misread.get(c, 1.0)))[:n]
 
 
 def blend_with_parent(tuned: torch.nn.Module, parent: torch.nn.Module, share: float = PARENT_SHARE) -> None:

@@ -180,6 +180,23 @@ def test_too_few_samples_are_refused_before_anything_starts(env):
     assert state.recommendation.startswith("Collect 20 more samples")
 
 
+def test_readiness_asks_first_for_the_characters_the_model_misreads(tmp_path):
+    from airtype_core.charset import CLASSES
+    from airtype_core.predictor import Prediction
+
+    def answer(char: str, read_as: str) -> NewSample:
+        ink = sample(np.random.default_rng(CLASSES.index(char)), char)[0]
+        return NewSample.from_prediction(ink, Prediction(read_as, 0.6, ((read_as, 0.6),), False, 3.0, "v"), char)
+
+    storage = Storage(f"sqlite:///{tmp_path / 'one-each.db'}")
+    try:
+        storage.save_samples([answer(c, {"q": "9", "g": "9"}.get(c, c)) for c in CLASSES])  # one of each
+        state = readiness(storage, replace(TINY, min_samples=100))
+    finally:
+        storage.close()
+    assert state.recommendation == "Collect 38 more samples before training (fewest so far: g, q, 0, 1, 2)."
+
+
 # --- versions -------------------------------------------------------------------------------
 
 
