@@ -5,7 +5,7 @@ by default, or any SQLAlchemy URL such as `postgresql+psycopg://...`), brings
 its schema up to date with Alembic, and offers one method per thing the app
 does. Each method is one short transaction and returns frozen dataclasses,
 never ORM objects (they, the checks on what goes in and the errors live in
-`records.py`). Errors a user can cause (a locked or vanished database, an
+`records.py`; the connection, and what goes wrong with it, in `database.py`). Errors a user can cause (a locked or vanished database, an
 unreachable server, a wrong label) are `StorageError`s, or `LabelError` for a
 label, whose message can be shown as it is.
 """
@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import math
 import os
-import threading
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import Engine, case, delete, func, select, update
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from .charset import CLASS_INDEX, validate_label
+from .database import Database
 from .db_models import (
     COLLECTION_STATUSES,
     TRAINING_KINDS,
@@ -34,9 +31,6 @@ from .db_models import (
     Participant,
     TrainingSample,
     TrainingSession,
-    make_engine,
-    sqlite_file,
-    upgrade_database,
     utcnow,
 )
 from .ink import Ink
@@ -82,97 +76,17 @@ def _chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:
 
 class Storage:
     def __init__(self, url: str | URL | None = None, *, busy_timeout_s: float = 5.0) -> None:
-        self.url = make_url(url or get_settings().database_url)
-        self._busy_timeout_s = busy_timeout_s
-        self._file = sqlite_file(self.url)
-        self._lock = threading.Lock()
-        self._engine = self._open()
+        self.database = Database(url or get_settings().database_url, busy_timeout_s=busy_timeout_s)
+        self.url = self.database.url
+        self.session = self.database.session  # one transaction; trouble comes out as a StorageError
 
     @property
     def where(self) -> str:
         """The database, for messages (no password)."""
-        return str(self._file) if self._file else self.url.render_as_string(hide_password=True)
+        return self.database.where
 
     def close(self) -> None:
-        self._engine.dispose()
-
-    # -- sessions and error translation
-
-    def _open(self) -> Engine:
-        engine = make_engine(self.url, self._busy_timeout_s)
-        try:
-            upgrade_database(engine)
-        except DBAPIError as exc:
-            engine.dispose()
-            self._raise_translated(exc, "nothing could be read or stored")
-        self._file_id = self._stat()
-        return engine
-
-    def _stat(self) -> tuple[int, int] | None:
-        try:
-            st = os.stat(self._file) if self._file else None
-        except FileNotFoundError:
-            return None
-        return (st.st_dev, st.st_ino) if st else None
-
-    def _recreate_if_vanished(self, failed: str) -> None:
-        """A deleted file would keep taking writes through the pooled connections,
-        into an unlinked inode: start a new file instead, and say so."""
-        if self._file is None or self._stat() == self._file_id:
-            return
-        with self._lock:
-            if self._stat() != self._file_id:
-                self._engine.dispose()
-                if not self._file.exists():  # the old write-ahead log must not be replayed into a new file
-                    for suffix in ("-wal", "-shm", "-journal"):
-                        Path(f"{self._file}{suffix}").unlink(missing_ok=True)
-                self._engine = self._open()
-        raise DatabaseUnavailableError(
-            f"The database file {self._file} disappeared while AirType was running. "
-            f"A new, empty database was created in its place; {failed}. Try again."
-        )
-
-    def _raise_translated(self, exc: DBAPIError, failed: str) -> None:
-        """Re-raise `exc` as a StorageError if the user can do something about it; else as is."""
-        error = self._translate(exc, failed)
-        if error is None:
-            raise exc
-        raise error from exc
-
-    def _translate(self, exc: DBAPIError, failed: str) -> StorageError | None:
-        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        if self.url.get_backend_name() == "sqlite":
-            if "locked" in detail or "busy" in detail:
-                return DatabaseLockedError(
-                    f"The database {self.where} is busy (another program or AirType window is "
-                    f"holding it): {failed}; try again."
-                )
-            if "unable to open" in detail or "disk" in detail or "readonly" in detail:
-                return DatabaseUnavailableError(f"The database {self.where} cannot be used ({detail}); {failed}.")
-            return None
-        state = str(getattr(exc.orig, "sqlstate", None) or "")
-        if state.startswith("40") or state == "55P03":
-            return DatabaseLockedError(f"The database {self.where} is busy ({detail}); {failed}; try again.")
-        if exc.connection_invalidated or not state or state[:2] in ("08", "28", "3D", "57"):
-            return DatabaseUnavailableError(
-                f"The database server {self.where} cannot be reached ({detail}); {failed}. "
-                "Check that it is running and try again."
-            )
-        return None
-
-    @contextmanager
-    def session(self, *, write: bool = False, failed: str = "nothing was changed") -> Iterator[Session]:
-        """One transaction; database trouble comes out as a StorageError ending in `failed`.
-
-        Public so that read-only query modules (stats) can run their own select().
-        """
-        self._recreate_if_vanished(failed)
-        engine = self._engine.execution_options(airtype_write=True) if write else self._engine
-        try:
-            with Session(engine, expire_on_commit=False) as s, s.begin():
-                yield s
-        except DBAPIError as exc:
-            self._raise_translated(exc, failed)
+        self.database.close()
 
     # -- participants
 

@@ -73,7 +73,7 @@ def test_migrations_are_idempotent(db_url):
     first.save_sample(sample("b"))
     first.close()
     second = Storage(db_url)  # upgrade head again: a no-op that keeps the data
-    upgrade_database(second._engine)
+    upgrade_database(second.database.engine)
     assert count(second) == 1
     with second.session() as s:
         assert s.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
@@ -82,7 +82,7 @@ def test_migrations_are_idempotent(db_url):
 
 def test_migrations_match_the_models(storage):
     """A model change without a migration would be caught here."""
-    with storage._engine.connect() as conn:
+    with storage.database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == []
 
