@@ -81,6 +81,11 @@ class JobStatus:
     def active(self) -> bool:
         return self.state in ACTIVE_STATES
 
+    def elapsed_until(self, now: float) -> float:
+        """Seconds since the job started: counted on to `now` while it is active, because its
+        status is only written now and then (not at all while it loads torch, say)."""
+        return max(self.elapsed_s, now - self.started_at) if self.active and self.started_at else self.elapsed_s
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobStatus:
         known = {f.name for f in fields(cls)}

@@ -7,6 +7,7 @@ closing the tab or rerunning the page never touches the run.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import plotly.graph_objects as go
@@ -103,7 +104,7 @@ def progress_panel(runner: JobRunner, running: bool) -> None:
         st.progress(min(status.fraction, 1.0), text=text)
         cols = st.columns(4)
         cols[0].metric("Phase", status.state)
-        cols[1].metric("Elapsed", _duration(status.elapsed_s))
+        cols[1].metric("Elapsed", _duration(status.elapsed_until(time.time())))
         cols[2].metric("Time left", _duration(status.eta_s) if status.batches else "–")
         last = status.history[-1] if status.history else None
         cols[3].metric("Validation accuracy", f"{last['val_acc']:.1%}" if last else "–")

@@ -247,6 +247,13 @@ def test_second_training_request_is_refused_then_cancel_stops_the_run(env):
         pass
 
 
+def test_elapsed_time_counts_on_while_a_run_is_silent_and_stops_when_it_ends():
+    status = JobStatus("j", "preparing", started_at=1000.0, updated_at=1000.2, elapsed_s=0.2)
+    assert status.elapsed_until(1004.0) == pytest.approx(4.0)  # loading torch writes nothing for seconds
+    ended = replace(status, state="completed", elapsed_s=41.0)
+    assert ended.elapsed_until(2000.0) == 41.0
+
+
 def test_training_survives_kill(env):
     before = tree_hashes(env.models)
     samples = env.storage.count_by_char()
