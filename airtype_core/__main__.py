@@ -155,11 +155,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_finetune(args: argparse.Namespace) -> int:
-    from .bench_finetune import format_report, run_bench
+    from .bench_finetune import format_report, format_summary, run_bench, summarize_draws
 
-    report = run_bench(args.data, args.per_class, args.samples, args.seed)
-    print(json.dumps(report) if args.json else format_report(report, args.data))
+    reports = []
+    for seed in range(args.seed, args.seed + args.draws):  # each draw picks other corrections
+        reports.append(run_bench(args.data, args.per_class, args.samples, seed))
+        if not args.json:
+            print(format_report(reports[-1], args.data) + "\n", flush=True)
+    if args.json:
+        print(json.dumps(reports[0] if args.draws == 1 else {"draws": reports, "summary": summarize_draws(reports)}))
+    elif args.draws > 1:
+        print(format_summary(summarize_draws(reports)))
     return 0
+
+
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -205,8 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="labeled JSON-lines file (evaluation data; never shipped)")
     p.add_argument("--per-class", type=int, default=5, help="samples per class to fine-tune on")
     p.add_argument("--samples", type=int, default=0, help="fine-tune on this many samples instead, spread over classes")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--seed", type=int, default=0, help="which samples are drawn (and the run's seed)")
+    p.add_argument("--draws", type=_at_least_one, default=1,
+                   help="repeat with seeds seed, seed+1, ... and summarize: one draw of a few samples is noisy")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON report; with --draws > 1, {\"draws\": [reports], \"summary\": {...}}")
     p.set_defaults(func=_cmd_bench_finetune)
     return parser
 

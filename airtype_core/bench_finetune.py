@@ -119,6 +119,34 @@ def run_bench(data_path: str, per_class: int = 5, samples: int = 0, seed: int = 
     }
 
 
+def summarize_draws(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Mean, lowest and highest of the headline figures over several draws of the corrections."""
+
+    def spread(values: list[float]) -> dict[str, float]:
+        return {"mean": float(np.mean(values)), "min": min(values), "max": max(values)}
+
+    out: dict[str, Any] = {"draws": len(reports)}
+    for side in ("before", "after"):
+        out[side] = {k: spread([r[side][k] for r in reports]) for k in ("top1", "top1_folded", "top5", "ece")}
+    out["worst_class_drop_folded"] = spread([r["worst_class_drop_folded"] for r in reports])
+    out["draws_with_a_class_worse_by_over_5_points_folded"] = sum(
+        bool(r["classes_worse_by_over_5_points_folded"]) for r in reports)
+    return out
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = [f"over {summary['draws']} draws of the corrections: mean (lowest - highest)"]
+    for name in ("top1", "top1_folded", "top5", "ece"):
+        b, a = summary["before"][name], summary["after"][name]
+        lines.append(f"  {name:12s} before {b['mean']:.3f} ({b['min']:.3f}-{b['max']:.3f})   "
+                     f"after {a['mean']:.3f} ({a['min']:.3f}-{a['max']:.3f})")
+    w = summary["worst_class_drop_folded"]
+    lines.append(f"  worst class, folded: {w['mean']:.1%} lost on average, {w['max']:.1%} at most; "
+                 f"{summary['draws_with_a_class_worse_by_over_5_points_folded']} of {summary['draws']} draws "
+                 f"have a class more than 5 points worse")
+    return "\n".join(lines)
+
+
 def format_report(report: dict[str, Any], data_path: str) -> str:
     ft, before, after = report["fine_tune"], report["before"], report["after"]
     lines = [f"fine-tuned {report['model_version']} on {ft['stored_samples']} inks from {data_path}, "

@@ -105,7 +105,8 @@ def test_shipped_model_reads_real_handwriting_above_the_floor():
 
 
 def test_cli_bench_finetune_compares_before_and_after_and_leaves_the_shipped_model_alone(tmp_path):
-    """The benchmark's whole path (store, job runner, fine-tune, evaluate) on a small synthetic file."""
+    """The benchmark's whole path (store, job runner, fine-tune, evaluate) on a small synthetic file,
+    twice (--draws 2), with the summary over both draws."""
     from airtype_core.charset import CLASSES
 
     data = tmp_path / "two-per-class.jsonl"
@@ -115,16 +116,20 @@ def test_cli_bench_finetune_compares_before_and_after_and_leaves_the_shipped_mod
     shipped = PROJECT_ROOT / "data" / "models"
     before_files = tree_hashes(shipped)
 
-    out = _cli("bench-finetune", "--data", str(data), "--per-class", "1", "--json")
+    out = _cli("bench-finetune", "--data", str(data), "--per-class", "1", "--draws", "2", "--json")
     assert out.returncode == 0, out.stderr
-    report = json.loads(out.stdout)
-    assert report["fine_tune"]["stored_samples"] == 62
-    assert report["fine_tune"]["evaluated_on"] == 62
-    assert report["fine_tune"]["unreadable_lines"] == 1
-    assert report["fine_tune"]["epochs_run"] >= 1
-    assert report["fine_tune"]["time_to_first_update_s"] <= report["fine_tune"]["wall_s"]
-    for key in ("top1", "top1_folded", "top5", "ece", "per_class_top1_folded"):
-        assert key in report["before"] and key in report["after"]
-    assert report["after"]["model_version"] != report["before"]["model_version"]
-    assert report["worst_class_folded"] in CLASSES
+    result = json.loads(out.stdout)
+    for report in result["draws"]:
+        assert report["fine_tune"]["stored_samples"] == 62
+        assert report["fine_tune"]["evaluated_on"] == 62
+        assert report["fine_tune"]["unreadable_lines"] == 1
+        assert report["fine_tune"]["epochs_run"] >= 1
+        assert report["fine_tune"]["time_to_first_update_s"] <= report["fine_tune"]["wall_s"]
+        for key in ("top1", "top1_folded", "top5", "ece", "per_class_top1_folded"):
+            assert key in report["before"] and key in report["after"]
+        assert report["after"]["model_version"] != report["before"]["model_version"]
+        assert report["worst_class_folded"] in CLASSES
+    after = [r["after"]["top1_folded"] for r in result["draws"]]
+    summary = result["summary"]["after"]["top1_folded"]
+    assert summary == {"mean": pytest.approx(sum(after) / 2), "min": min(after), "max": max(after)}
     assert tree_hashes(shipped) == before_files, "the temporary model must not touch data/models"
