@@ -33,7 +33,7 @@ from .features import FeatureConfig
 from .modelstore import Manifest, ModelStore, new_version_name
 from .pretrain import MIN_TEMPERATURE
 from .settings import Settings, get_settings
-from .storage import CharAccuracy, SampleFilter, Storage
+from .storage import CharAccuracy, SampleFilter, Storage, TrainingSessionInfo
 from .training import (
     TrainConfig, Trainer, TrainingCancelled, TrainProgress, device_name, evaluate_logits, fit_temperature,
     select_device,
@@ -178,7 +178,7 @@ class Readiness:
     min_samples: int
     ready: bool
     device: str  # where training would run: cuda (its name) > mps > cpu
-    best_accuracy: float | None  # best held-out accuracy of a completed run
+    best_accuracy: float | None  # best held-out accuracy of the model a completed run left in use
     runs: int
     completed_runs: int
     recommendation: str
@@ -191,7 +191,7 @@ def readiness(storage: Storage, options: TrainOptions, settings: Settings | None
     total = sum(counts.values())
     sessions = storage.list_training_sessions()
     completed = [s for s in sessions if s.status == "completed"]
-    scores = [s.metrics["held_out_top1"] for s in completed if s.metrics and s.metrics.get("held_out_top1") is not None]
+    scores = [score for score in map(_kept_model_score, completed) if score is not None]
     fewest = ", ".join(_worth_collecting(counts, storage.accuracy_by_char(options.sample_filter())))
     if total < options.min_samples:
         advice = f"Collect {options.min_samples - total} more samples before training (fewest so far: {fewest})."
@@ -210,6 +210,14 @@ def readiness(storage: Storage, options: TrainOptions, settings: Settings | None
         counts, total, options.min_samples, total >= options.min_samples, device_name(select_device()),
         max(scores) if scores else None, len(sessions), len(completed), advice,
     )
+
+
+def _kept_model_score(run: TrainingSessionInfo) -> float | None:
+    """Held-out accuracy of the model a run left in use: the new one if it was activated, else
+    its parent (a run kept back for scoring worse must not report its lower figure as the best)."""
+    metrics = run.metrics or {}
+    kept = metrics if metrics.get("activated", True) else metrics.get("parent") or {}
+    return kept.get("held_out_top1")
 
 
 def _worth_collecting(counts: dict[str, int], accuracy: list[CharAccuracy], n: int = 5) -> list[str]:

@@ -159,7 +159,8 @@ with ready_col:
     m[0].metric("Samples", state.total, help=f"at least {state.min_samples} needed")
     m[1].metric("Device", state.device)
     m[2].metric("Best so far", "–" if state.best_accuracy is None else f"{state.best_accuracy:.0%}",
-                help="the best accuracy a completed run reached on its held-out samples")
+                help="the best accuracy on a run's held-out samples of the model the run left in use "
+                     "(the new one if it was activated, else the one kept)")
     m[3].metric("Runs", state.runs, help=f"{state.completed_runs} completed")
     (st.success if state.ready else st.info)(state.recommendation)
     fig = go.Figure(go.Bar(x=list(state.counts), y=list(state.counts.values()), marker_color="#3358d4"))

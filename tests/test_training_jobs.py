@@ -169,6 +169,8 @@ def test_worse_model_is_kept_back_with_the_reason(env):
     assert run.status == "completed" and run.metrics["reason"] == outcome.reason and not run.metrics["activated"]
     kept = {v.version: v for v in list_versions(env.store)}[outcome.version]
     assert kept.reason == outcome.reason and not kept.is_active and kept.parent_version == env.shipped
+    # "best so far" is the model still in use, not the lower score of the one kept back
+    assert readiness(env.storage, TINY, env.settings).best_accuracy == outcome.parent_metrics["held_out_top1"]
 
 
 def test_too_few_samples_are_refused_before_anything_starts(env):
