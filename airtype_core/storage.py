@@ -5,16 +5,17 @@ by default, or any SQLAlchemy URL such as `postgresql+psycopg://...`), brings
 its schema up to date with Alembic, and offers one method per thing the app
 does. Each method is one short transaction and returns frozen dataclasses,
 never ORM objects (they, the checks on what goes in and the errors live in
-`records.py`; the connection, and what goes wrong with it, in `database.py`). Errors a user can cause (a locked or vanished database, an
-unreachable server, a wrong label) are `StorageError`s, or `LabelError` for a
-label, whose message can be shown as it is.
+`records.py`; the connection, and what goes wrong with it, in `database.py`).
+Errors a user can cause (a locked or vanished database, an unreachable server,
+a wrong label) are `StorageError`s, or `LabelError` for a label, whose message
+can be shown as it is.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, ContextManager, Iterable, Iterator, Sequence
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.engine import URL
@@ -78,7 +79,6 @@ class Storage:
     def __init__(self, url: str | URL | None = None, *, busy_timeout_s: float = 5.0) -> None:
         self.database = Database(url or get_settings().database_url, busy_timeout_s=busy_timeout_s)
         self.url = self.database.url
-        self.session = self.database.session  # one transaction; trouble comes out as a StorageError
 
     @property
     def where(self) -> str:
@@ -87,6 +87,10 @@ class Storage:
 
     def close(self) -> None:
         self.database.close()
+
+    def session(self, *, write: bool = False, failed: str = "nothing was changed") -> ContextManager[Session]:
+        """One transaction; database trouble comes out as a StorageError ending in `failed`."""
+        return self.database.session(write=write, failed=failed)
 
     # -- participants
 
