@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .modelstore import ModelLoadError, ModelStore
+from .modelstore import Manifest, ModelLoadError, ModelStore
 from .storage import Storage
+
 
 @dataclass(frozen=True)
 class VersionInfo:
@@ -28,12 +29,17 @@ class VersionInfo:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
+def _run_metrics(manifest: Manifest) -> dict[str, Any]:
+    """What the run that made a version measured, without its per-epoch history."""
+    return {k: v for k, v in manifest.metrics.items() if k != "history"}
+
+
 def list_versions(store: ModelStore) -> list[VersionInfo]:
     """Every readable version, newest first."""
     active, default = store.active_version(), store.default_version()
     out = []
     for m in store.manifests():
-        metrics = {k: v for k, v in m.metrics.items() if k != "history"}
+        metrics = _run_metrics(m)
         out.append(VersionInfo(
             m.version, m.created_at, m.parent_version, str(m.training.get("kind", "pretrain")),
             metrics.get("held_out_top1"), (metrics.get("parent") or {}).get("held_out_top1"), metrics.get("reason"),
@@ -48,8 +54,7 @@ def sync_versions(storage: Storage, store: ModelStore) -> None:
     manifests = store.manifests()
     for m in manifests:
         if m.version not in recorded:
-            metrics = {k: v for k, v in m.metrics.items() if k != "history"}
-            storage.record_model_version(m.version, store.root / m.version, m.parent_version, metrics)
+            storage.record_model_version(m.version, store.root / m.version, m.parent_version, _run_metrics(m))
     active = store.active_version()
     if active in {m.version for m in manifests} and not (active in recorded and recorded[active].is_active):
         storage.set_active_model_version(active)
