@@ -78,7 +78,10 @@ def _chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:
 class Storage:
     def __init__(self, url: str | URL | None = None, *, busy_timeout_s: float = 5.0) -> None:
         self.database = Database(url or get_settings().database_url, busy_timeout_s=busy_timeout_s)
-        self.url = self.database.url
+
+    @property
+    def url(self) -> URL:
+        return self.database.url
 
     @property
     def where(self) -> str:

@@ -20,8 +20,8 @@ import pytest
 import torch
 
 from airtype_core.finetune import NotEnoughSamplesError, TrainOptions, blend_with_parent, readiness, run_training
-from airtype_core.model import AirTypeNet
 from airtype_core.jobs import JobRunner, JobStatus, TrainingBusyError
+from airtype_core.model import AirTypeNet
 from airtype_core.modelstore import ModelStore
 from airtype_core.predictor import Predictor
 from airtype_core.settings import Settings, get_settings
