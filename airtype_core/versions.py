@@ -3,12 +3,14 @@
     list_versions(store)                      -> [VersionInfo], newest first
     activate_version(version, store, storage) -> a rollback, or training's activation
     sync_versions(storage, store)             -> the database catches up with the disk
+    version_archive(store, version)           -> a zip of one version, for a download
 """
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .modelstore import Manifest, ModelLoadError, ModelStore
@@ -69,9 +71,16 @@ def activate_version(version: str, store: ModelStore, storage: Storage | None = 
         sync_versions(storage, store)
 
 
-def model_file(store: ModelStore, version: str) -> Path:
-    """The weights of `version`, for a download."""
-    path = store.root / version / "model.pt"
-    if not path.is_file():
-        raise ModelLoadError(f"model version {version!r} has no weights file")
-    return path
+def version_archive(store: ModelStore, version: str) -> bytes:
+    """`version` as a zip of its folder (weights and manifest), for a download: unpacked into
+    another AirType's `data/models/`, it is a version that machine can activate."""
+    folder = store.root / version
+    files = [folder / "model.pt", folder / "manifest.json"]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise ModelLoadError(f"model version {version!r} has no {' or '.join(missing)}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for f in files:
+            archive.write(f, f"{version}/{f.name}")
+    return buffer.getvalue()

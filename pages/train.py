@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 from airtype_core.finetune import TrainingError, TrainOptions, readiness
 from airtype_core.jobs import JobRunner, JobStatus, TrainingBusyError
 from airtype_core.modelstore import ModelLoadError
-from airtype_core.versions import activate_version, list_versions, model_file
+from airtype_core.versions import activate_version, list_versions, version_archive
 from ui.navigation import enter_through_app
 from ui.resources import get_predictor, get_storage, user_errors
 
@@ -206,9 +206,12 @@ if use_col.button("Use this version", disabled=not chosen or chosen == predictor
     except (ModelLoadError,) + user_errors() as exc:
         st.error(str(exc))
 if chosen:
-    get_col.download_button("Download", data=lambda: model_file(store, chosen).read_bytes(),
-                            file_name=f"airtype-{chosen}.pt", mime="application/octet-stream",
-                            icon=":material/download:")
+    # served as octet-stream: Streamlit 1.60's gzip layer fails on the types Starlette leaves
+    # uncompressed (application/zip among them) and the browser gets a cancelled download
+    get_col.download_button("Download", data=lambda: version_archive(store, chosen),
+                            file_name=f"airtype-{chosen}.zip", mime="application/octet-stream",
+                            icon=":material/download:",
+                            help="the version's weights and manifest; unzip into data/models/ of another AirType")
 
 with st.expander("Past runs"):
     st.dataframe(

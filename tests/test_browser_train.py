@@ -4,6 +4,7 @@ polls, the verdict, and the Draw page using the model that is active afterwards.
 from __future__ import annotations
 
 import re
+import zipfile
 
 import pytest
 from playwright.sync_api import expect
@@ -57,8 +58,16 @@ def test_run_started_in_the_browser_shows_live_progress_then_the_verdict_and_dra
     activated = store.active_version() == version
     assert ("activated" in text) == activated, text
 
+    # the version picker starts on the version in use; Download hands over its folder as a zip
+    in_use = version if activated else shipped
+    with page.expect_download() as download:
+        page.get_by_test_id("stDownloadButton").get_by_role("button").click()
+    assert download.value.failure() is None
+    assert download.value.suggested_filename == f"airtype-{in_use}.zip"
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert sorted(archive.namelist()) == [f"{in_use}/manifest.json", f"{in_use}/model.pt"]
+
     page.get_by_role("link", name="Draw").click()
     expect(page.get_by_text("Draw a character on the canvas.")).to_be_visible(timeout=WAIT_MS)
-    in_use = version if activated else shipped
     expect(page.get_by_test_id("stSidebar").get_by_text(in_use, exact=True)).to_be_visible(timeout=WAIT_MS)
     page.close()

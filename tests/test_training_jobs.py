@@ -7,11 +7,13 @@ with tiny runs (a few dozen samples, one epoch) so the whole file stays short.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
 import sqlite3
 import time
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,12 +24,12 @@ import torch
 from airtype_core.finetune import NotEnoughSamplesError, TrainOptions, blend_with_parent, readiness, run_training
 from airtype_core.jobs import JobRunner, JobStatus, TrainingBusyError
 from airtype_core.model import AirTypeNet
-from airtype_core.modelstore import ModelStore
+from airtype_core.modelstore import ModelLoadError, ModelStore
 from airtype_core.predictor import Predictor
 from airtype_core.settings import Settings, get_settings
 from airtype_core.storage import INTERRUPTED, NewSample, Storage
 from airtype_core.synth import sample
-from airtype_core.versions import activate_version, list_versions
+from airtype_core.versions import activate_version, list_versions, version_archive
 from model_files import copy_shipped_models, tree_hashes
 
 CHARS = "abcdef"
@@ -224,6 +226,26 @@ def test_corrupted_trained_model_falls_back_to_its_parent_with_a_warning(trained
 
     (env.models / trained / "model.pt").unlink()
     assert Predictor(env.settings, env.store).version == env.shipped
+
+
+def test_a_downloaded_version_unzipped_into_another_model_folder_is_a_version_it_can_use(trained_copy, tmp_path):
+    env, trained = trained_copy
+    elsewhere = tmp_path / "elsewhere"
+    with zipfile.ZipFile(io.BytesIO(version_archive(env.store, trained))) as archive:
+        assert sorted(archive.namelist()) == [f"{trained}/manifest.json", f"{trained}/model.pt"]
+        archive.extractall(elsewhere)
+    other = ModelStore(elsewhere)
+    activate_version(trained, other)
+
+    activate_version(trained, env.store)
+    here, there = Predictor(replace(env.settings, model_dir=elsewhere), other), Predictor(env.settings, env.store)
+    assert here.version == there.version == trained and not here.warning
+    ink = sample(np.random.default_rng(3), "k")[0]
+    np.testing.assert_array_equal(here.predict_proba(ink, tta=False), there.predict_proba(ink, tta=False))
+
+    (env.models / trained / "manifest.json").unlink()
+    with pytest.raises(ModelLoadError, match="manifest.json"):
+        version_archive(env.store, trained)
 
 
 # --- the background runner ----------------------------------------------------------------------
