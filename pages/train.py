@@ -206,10 +206,8 @@ if use_col.button("Use this version", disabled=not chosen or chosen == predictor
     except (ModelLoadError,) + user_errors() as exc:
         st.error(str(exc))
 if chosen:
-    # served as octet-stream: Streamlit 1.60's gzip layer fails on the types Starlette leaves
-    # uncompressed (application/zip among them) and the browser gets a cancelled download
     get_col.download_button("Download", data=lambda: version_archive(store, chosen),
-                            file_name=f"airtype-{chosen}.zip", mime="application/octet-stream",
+                            file_name=f"airtype-{chosen}.zip", mime="application/zip",
                             icon=":material/download:",
                             help="the version's weights and manifest; unzip into data/models/ of another AirType")
 
