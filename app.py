@@ -13,7 +13,7 @@ from ui.feedback import PARTICIPANT
 from ui.navigation import mark_through_app, page_asked_for
 from ui.resources import get_predictor, get_storage, predictor_loaded, user_errors
 
-st.set_page_config(page_title="AirType", page_icon=":material/draw:", layout="wide")
+st.set_page_config(page_title="AirType", page_icon="✍️", layout="wide")
 
 PAGES = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),

@@ -26,3 +26,24 @@ def test_first_visit_to_a_page_address_opens_it_inside_the_app(browser, tmp_path
             expect(links.filter(has_text=name)).to_have_count(1, timeout=WAIT_MS)
         assert page.url.rstrip("/").endswith(f"/{path}")
         page.close()
+
+
+def test_the_pages_ask_nothing_of_the_internet_and_the_server_fails_no_request(browser, tmp_path):  # noqa: F811
+    """AirType runs offline: every request a page makes goes to its own server, and none of
+    them fails there (an icon or a download once got a 500 from the server's gzip layer)."""
+    with streamlit_server("app.py", env={"AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}"}) as server:
+        page = browser.new_page()
+        page.set_default_timeout(WAIT_MS)
+        elsewhere: list[str] = []
+        failed: list[str] = []
+        page.on("request", lambda r: r.url.startswith(("http", "ws")) and not r.url.startswith(
+            (server.url, server.url.replace("http", "ws"))) and elsewhere.append(r.url))
+        page.on("response", lambda r: r.status >= 500 and failed.append(f"{r.status} {r.url}"))
+        page.goto(server.url)
+        expect(page.get_by_text("Draw a character on the canvas.")).to_be_visible(timeout=WAIT_MS)
+        for link, title in (("Air writing", "Write in the air"), ("Training", "Training")):
+            page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
+            expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=WAIT_MS)
+        page.wait_for_load_state("networkidle")
+        assert elsewhere == [] and failed == []
+        page.close()
