@@ -164,7 +164,8 @@ with ready_col:
     m[3].metric("Runs", state.runs, help=f"{state.completed_runs} completed")
     (st.success if state.ready else st.info)(state.recommendation)
     fig = go.Figure(go.Bar(x=list(state.counts), y=list(state.counts.values()), marker_color="#3358d4"))
-    fig.update_layout(height=220, margin={"t": 10, "b": 10, "l": 10, "r": 10}, yaxis={"title": "samples", "rangemode": "nonnegative"},
+    fig.update_layout(height=220, margin={"t": 10, "b": 10, "l": 10, "r": 10},
+                      yaxis={"title": "samples", "rangemode": "nonnegative"},
                       xaxis={"type": "category", "tickfont": {"size": 10}})
     st.plotly_chart(fig, key="counts")
 
