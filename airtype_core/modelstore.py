@@ -25,6 +25,9 @@ from .charset import CLASSES
 from .features import FeatureConfig
 from .model import AirTypeNet, ModelConfig
 
+WEIGHTS = "model.pt"  # the two files of a version's folder
+MANIFEST = "manifest.json"
+
 
 class ModelLoadError(RuntimeError):
     """A model version that cannot be used; the message says why."""
@@ -82,7 +85,7 @@ class ModelStore:
         return self.default_version()
 
     def activate(self, version: str) -> None:
-        if not (self.root / version / "manifest.json").exists():
+        if not (self.root / version / MANIFEST).exists():
             raise ModelLoadError(f"there is no model version {version!r}")
         _atomic_write_text(self.root / "active.txt", version + "\n")
 
@@ -95,7 +98,7 @@ class ModelStore:
     def manifests(self) -> list[Manifest]:
         """Every readable version, newest first."""
         out = []
-        for path in self.root.glob("*/manifest.json"):
+        for path in self.root.glob(f"*/{MANIFEST}"):
             try:
                 out.append(Manifest.from_dict(json.loads(path.read_text())))
             except (OSError, ValueError, TypeError):
@@ -104,7 +107,7 @@ class ModelStore:
 
     def manifest(self, version: str) -> Manifest:
         try:
-            return Manifest.from_dict(json.loads((self.root / version / "manifest.json").read_text()))
+            return Manifest.from_dict(json.loads((self.root / version / MANIFEST).read_text()))
         except FileNotFoundError:
             raise ModelLoadError(f"model version {version!r} has no manifest") from None
         except (ValueError, TypeError) as exc:
@@ -117,8 +120,8 @@ class ModelStore:
             raise FileExistsError(f"model version {manifest.version!r} already exists")
         staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=self.root))
         try:
-            torch.save(model.state_dict(), staging / "model.pt")
-            (staging / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
+            torch.save(model.state_dict(), staging / WEIGHTS)
+            (staging / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
             staging.chmod(0o755)  # mkdtemp makes it private; a model folder is not
             os.replace(staging, final)
         finally:
@@ -137,7 +140,7 @@ class ModelStore:
             raise ModelLoadError(f"model {version!r} predicts other classes than the 62 this code knows")
         try:
             model = AirTypeNet(ModelConfig(**manifest.model_config))
-            state = torch.load(self.root / version / "model.pt", map_location="cpu", weights_only=True)
+            state = torch.load(self.root / version / WEIGHTS, map_location="cpu", weights_only=True)
             model.load_state_dict(state)
         except Exception as exc:  # corrupt or truncated file, wrong shapes
             raise ModelLoadError(f"the weights of model {version!r} cannot be loaded: {exc}") from None

@@ -13,7 +13,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from .modelstore import Manifest, ModelLoadError, ModelStore
+from .modelstore import MANIFEST, WEIGHTS, Manifest, ModelLoadError, ModelStore
 from .storage import Storage
 
 
@@ -75,7 +75,7 @@ def version_archive(store: ModelStore, version: str) -> bytes:
     """`version` as a zip of its folder (weights and manifest), for a download: unpacked into
     another AirType's `data/models/`, it is a version that machine can activate."""
     folder = store.root / version
-    files = [folder / "model.pt", folder / "manifest.json"]
+    files = [folder / WEIGHTS, folder / MANIFEST]
     missing = [f.name for f in files if not f.is_file()]
     if missing:
         raise ModelLoadError(f"model version {version!r} has no {' or '.join(missing)}")
