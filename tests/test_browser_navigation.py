@@ -11,39 +11,47 @@ from browser_support import browser, streamlit_server  # noqa: F401
 WAIT_MS = 60_000  # generous: the machine may be busy; nothing here measures speed
 
 
-@pytest.mark.parametrize("path, title", [("air", "Write in the air"), ("train", "Training")])
-def test_first_visit_to_a_page_address_opens_it_inside_the_app(browser, tmp_path, path, title):  # noqa: F811
+@pytest.fixture
+def fresh_server(tmp_path):
+    """A server no browser has visited yet, on an empty database."""
     with streamlit_server("app.py", env={"AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}"}) as server:
-        page = browser.new_page()
-        page.set_default_timeout(WAIT_MS)
-        page.goto(f"{server.url}/{path}")
-        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=WAIT_MS)
-        expect(page.get_by_text("Participant", exact=True)).to_be_visible(timeout=WAIT_MS)  # app.py's sidebar ran
-        # the app's menu (three titled pages), not Streamlit's folder menu (app, air, draw, train)
-        links = page.get_by_test_id("stSidebarNav").get_by_role("link")
-        expect(links).to_have_count(3, timeout=WAIT_MS)
-        for name in ("Draw", "Air writing", "Training"):
-            expect(links.filter(has_text=name)).to_have_count(1, timeout=WAIT_MS)
-        assert page.url.rstrip("/").endswith(f"/{path}")
-        page.close()
+        yield server
 
 
-def test_the_pages_ask_nothing_of_the_internet_and_the_server_fails_no_request(browser, tmp_path):  # noqa: F811
+@pytest.fixture
+def page(browser, fresh_server):  # noqa: F811
+    page = browser.new_page()
+    page.set_default_timeout(WAIT_MS)
+    yield page
+    page.close()
+
+
+@pytest.mark.parametrize("path, title", [("air", "Write in the air"), ("train", "Training")])
+def test_first_visit_to_a_page_address_opens_it_inside_the_app(fresh_server, page, path, title):
+    page.goto(f"{fresh_server.url}/{path}")
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Participant", exact=True)).to_be_visible(timeout=WAIT_MS)  # app.py's sidebar ran
+    # the app's menu (three titled pages), not Streamlit's folder menu (app, air, draw, train)
+    links = page.get_by_test_id("stSidebarNav").get_by_role("link")
+    expect(links).to_have_count(3, timeout=WAIT_MS)
+    for name in ("Draw", "Air writing", "Training"):
+        expect(links.filter(has_text=name)).to_have_count(1, timeout=WAIT_MS)
+    assert page.url.rstrip("/").endswith(f"/{path}")
+
+
+def test_the_pages_ask_nothing_of_the_internet_and_the_server_fails_no_request(fresh_server, page):
     """AirType runs offline: every request a page makes goes to its own server, and none of
     them fails there (an icon or a download once got a 500 from the server's gzip layer)."""
-    with streamlit_server("app.py", env={"AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}"}) as server:
-        page = browser.new_page()
-        page.set_default_timeout(WAIT_MS)
-        elsewhere: list[str] = []
-        failed: list[str] = []
-        page.on("request", lambda r: r.url.startswith(("http", "ws")) and not r.url.startswith(
-            (server.url, server.url.replace("http", "ws"))) and elsewhere.append(r.url))
-        page.on("response", lambda r: r.status >= 500 and failed.append(f"{r.status} {r.url}"))
-        page.goto(server.url)
-        expect(page.get_by_text("Draw a character on the canvas.")).to_be_visible(timeout=WAIT_MS)
-        for link, title in (("Air writing", "Write in the air"), ("Training", "Training")):
-            page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
-            expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=WAIT_MS)
-        page.wait_for_load_state("networkidle")
-        assert elsewhere == [] and failed == []
-        page.close()
+    own = (fresh_server.url, fresh_server.url.replace("http", "ws"))
+    elsewhere: list[str] = []
+    failed: list[str] = []
+    page.on("request", lambda r: r.url.startswith(("http", "ws")) and not r.url.startswith(own)
+            and elsewhere.append(r.url))
+    page.on("response", lambda r: r.status >= 500 and failed.append(f"{r.status} {r.url}"))
+    page.goto(fresh_server.url)
+    expect(page.get_by_text("Draw a character on the canvas.")).to_be_visible(timeout=WAIT_MS)
+    for link, title in (("Air writing", "Write in the air"), ("Training", "Training")):
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
+        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=WAIT_MS)
+    page.wait_for_load_state("networkidle")
+    assert elsewhere == [] and failed == []
