@@ -13,7 +13,10 @@ from .ink import InkError
 def _cmd_pretrain(args: argparse.Namespace) -> int:
     from .pretrain import pretrain
 
-    pretrain(args.out, minutes=args.minutes, seed=args.seed, version=args.version)
+    if (args.sites or args.exclude_sites) and not args.unipen:
+        raise SystemExit("--sites and --exclude-sites choose among the sites of --unipen DIR")
+    pretrain(args.out, minutes=args.minutes, seed=args.seed, version=args.version, unipen=args.unipen,
+             sites=args.sites, exclude_sites=args.exclude_sites, init=args.init)
     return 0
 
 
@@ -179,11 +182,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m airtype_core", description="AirType handwriting recognition")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("pretrain", help="train the default model on synthetic Hershey-font handwriting")
+    p = sub.add_parser("pretrain", help="train a model on real UNIPEN handwriting (--unipen) and synthetic handwriting")
     p.add_argument("--out", required=True, help="model directory (a version folder is created inside)")
     p.add_argument("--minutes", type=float, default=30.0, help="training budget on the reference 2-core CPU")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--version", help="version name (default: hershey-<date>-s<seed>)")
+    p.add_argument("--version", help="version name (default: hershey-<date>-s<seed> or unipen-<date>-s<seed>)")
+    p.add_argument("--unipen", metavar="DIR", help="a UNIPEN folder (e.g. the train_r01_v07 download): train on its characters too")
+    sites = p.add_mutually_exclusive_group()
+    sites.add_argument("--sites", nargs="+", metavar="SITE", help="only these sites of --unipen (e.g. apa app)")
+    sites.add_argument("--exclude-sites", nargs="+", metavar="SITE", help="all sites of --unipen but these")
+    p.add_argument("--init", metavar="VERSION", help="start from this version in --out (e.g. hershey-v3) instead of random weights")
     p.set_defaults(func=_cmd_pretrain)
 
     p = sub.add_parser("predict", help="recognize one ink (JSON strokes or a canvas export)")
