@@ -258,7 +258,10 @@ class _FileReader:
             return
         strokes, writer = [], None
         for a, m, b, n in ranges:
-            if max(a, b) >= len(self.components) or a > b:
+            if a > b or (a == b and m is not None and n is not None and m > n):
+                self.problem(segment.file, segment.line, "bad-segment", f"{segment.delineation} runs backwards")
+                return
+            if b >= len(self.components):
                 self.problem(segment.file, segment.line, "segment-out-of-range",
                              f"{segment.delineation} points past the last component ({len(self.components) - 1})")
                 return
