@@ -49,6 +49,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+UNREADABLE_SHOWN = 20  # unreadable lines listed by `evaluate`
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation import evaluate
     from .ink import read_jsonl
@@ -61,15 +64,23 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     predictor = Predictor()
     metrics = evaluate(predictor, samples, tta=args.tta)
     metrics["unreadable_lines"] = len(errors)
+    metrics["unreadable"] = errors[:UNREADABLE_SHOWN]  # "line N: why"; the count has them all
     if args.json:
         print(json.dumps(metrics))
-    else:
-        cats = metrics["per_category"]
-        print(f"model {metrics['model_version']} on {metrics['samples']} inks from {args.data}")
-        print(f"  top1 {metrics['top1']:.3f}   top1_folded {metrics['top1_folded']:.3f}   top5 {metrics['top5']:.3f}")
-        print(f"  digits {cats['digits']:.3f}   upper {cats['upper']:.3f}   lower {cats['lower']:.3f}")
-        print(f"  ECE {metrics['ece']:.3f}   latency p50 {metrics['latency_ms_p50']:.2f} ms, p95 {metrics['latency_ms_p95']:.2f} ms")
-        print("  most confused: " + ", ".join(f"{a}->{p} x{n}" for a, p, n in metrics["top_confusions"][:10]))
+        return 0
+    # a file may hold one category only (digits, say): the others have no figure
+    cats = {k: "-" if v is None else f"{v:.3f}" for k, v in metrics["per_category"].items()}
+    print(f"model {metrics['model_version']} on {metrics['samples']} inks from {args.data}")
+    print(f"  top1 {metrics['top1']:.3f}   top1_folded {metrics['top1_folded']:.3f}   top5 {metrics['top5']:.3f}")
+    print(f"  digits {cats['digits']}   upper {cats['upper']}   lower {cats['lower']}")
+    if "latency_ms_p50" in metrics:
+        print(f"  ECE {metrics['ece']:.3f}   latency p50 {metrics['latency_ms_p50']:.2f} ms, "
+              f"p95 {metrics['latency_ms_p95']:.2f} ms")
+    print("  most confused: " + ", ".join(f"{a}->{p} x{n}" for a, p, n in metrics["top_confusions"][:10]))
+    if errors or metrics["skipped_inks"]:
+        print(f"  {len(errors)} unreadable lines, {metrics['skipped_inks']} inks that are no character (skipped)")
+        for error in errors[:UNREADABLE_SHOWN]:
+            print(f"    {error}")
     return 0
 
 

@@ -119,7 +119,7 @@ def pretrain(
     if unipen is None:
         return _pretrain_synthetic(out_dir, minutes, seed, seq_len, version, log, activate, val_per_class, init)
     return _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unipen, sites,
-                          exclude_sites, init, recipe)
+                          exclude_sites, init, recipe, val_per_class)
 
 
 def _initial_model(out_dir: str, init: str | None):
@@ -130,7 +130,7 @@ def _initial_model(out_dir: str, init: str | None):
 
 
 def _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unipen, sites, exclude_sites,
-                   init, recipe: RealRecipe) -> Manifest:
+                   init, recipe: RealRecipe, val_per_class: int) -> Manifest:
     from .formats.unipen import read_unipen
 
     started = time.perf_counter()
@@ -152,6 +152,9 @@ def _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unip
     x_syn, y_syn = generate(n_syn, seed, seq_len) if n_syn else (np.zeros((0, seq_len, 7), np.float32), np.zeros(0, np.int64))
     x_sel, y_sel = features_of(split.select, seq_len)
     x_rep, y_rep = features_of(split.report, seq_len)
+    if not len(y_sel):  # too few writers to hold any out: synthetic stand-ins, as without --unipen
+        log("no held-out writers (every site has fewer than 4): epoch and temperature chosen on synthetic inks")
+        x_sel, y_sel = generate(val_per_class * len(CLASSES), seed + 7919, seq_len, workers=1)
     log(f"featurized {len(y_real)} real rows ({recipe.copies} copies each), {len(y_syn)} synthetic, "
         f"in {time.perf_counter() - started:.0f} s; training {recipe.epochs} epochs of {epoch_size}")
 
@@ -169,8 +172,8 @@ def _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unip
     # smoothing leaves the model under-confident on them, and T < 1 corrects it.
     sel_logits = evaluate_logits(result.model, x_sel)
     fitted_temperature = fit_temperature(sel_logits, y_sel)
-    temperature = fitted_temperature
-    held_out = _figures(evaluate_logits(result.model, x_rep), y_rep, temperature)
+    temperature = fitted_temperature if split.select else max(MIN_TEMPERATURE, fitted_temperature)
+    held_out = _figures(evaluate_logits(result.model, x_rep), y_rep, temperature) if len(y_rep) else {"samples": 0}
     chars = [c.label for c in split.train]
     name = version or f"unipen-{datetime.now(timezone.utc).strftime('%Y%m%d')}-s{seed}"
     wall = time.perf_counter() - started
@@ -214,9 +217,9 @@ def _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unip
     store.save(result.model, manifest)
     if activate and store.default_version() is None:
         (store.root / "default.txt").write_text(manifest.version + "\n")
-    log(f"saved {manifest.version}: held-out writers top1 {held_out['top1']:.3f} folded "
-        f"{held_out['top1_folded']:.3f} top5 {held_out['top5']:.3f} ece {held_out['ece']:.3f}, "
-        f"T={temperature:.2f}, {wall / 60:.1f} min")
+    figures = (f"held-out writers top1 {held_out['top1']:.3f} folded {held_out['top1_folded']:.3f} "
+               f"top5 {held_out['top5']:.3f} ece {held_out['ece']:.3f}" if held_out["samples"] else "no held-out writers")
+    log(f"saved {manifest.version}: {figures}, T={temperature:.2f}, {wall / 60:.1f} min")
     return manifest
 
 

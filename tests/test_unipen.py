@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from airtype_core.formats.unipen import UnipenFormatError, parse_delineation, read_unipen
+from airtype_core.settings import PROJECT_ROOT
 
-FIXTURES = Path(__file__).parent / "data" / "unipen"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "unipen-train"
+FIXTURES = PROJECT_ROOT / "tests" / "data" / "unipen"
+SHARED = PROJECT_ROOT.parent / "shared" / "data" / "unipen-train"
 
 
 @pytest.fixture(scope="module")
