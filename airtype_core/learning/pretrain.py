@@ -17,12 +17,13 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .charset import CLASSES
-from .features import FeatureConfig
-from .modelstore import Manifest, ModelStore
+from ..recognition.calibration import MIN_TEMPERATURE, fit_temperature
+from ..recognition.charset import CLASSES
+from ..recognition.evaluation import summarize
+from ..recognition.features import FeatureConfig
+from ..recognition.modelstore import Manifest, ModelStore
 from .synth import SynthConfig, synthetic_dataset
-from .training import TrainConfig, Trainer, TrainProgress, evaluate_logits, fit_temperature
-from .evaluation import summarize
+from .trainer import TrainConfig, Trainer, TrainProgress, evaluate_logits
 
 NOMINAL_SAMPLES_PER_S = 330  # training throughput of the reference 2-core machine
 EPOCHS = 3  # each synthetic sample is seen this many times
@@ -30,10 +31,6 @@ VAL_PER_CLASS = 40
 
 
 CALIBRATION_HARDNESS = 2.5  # temperature is fitted on distortions this much stronger than training's
-# Label smoothing already softens the model; any synthetic set, however distorted,
-# asks for T < 1 (sharper), which real writers, making mistakes no font suggests,
-# do not bear out. So the fitted temperature may soften but never sharpen.
-MIN_TEMPERATURE = 1.0
 
 
 def _chunk(args: tuple[int, int, int, SynthConfig]) -> tuple[np.ndarray, np.ndarray]:
