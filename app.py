@@ -11,6 +11,7 @@ import streamlit as st
 
 from ui.feedback import PARTICIPANT
 from ui.navigation import mark_through_app, page_asked_for
+from airtype_core.settings import SettingsError, get_settings
 from ui.resources import get_predictor, get_storage, predictor_loaded, user_errors
 
 st.set_page_config(page_title="AirType", page_icon="✍️", layout="wide")
@@ -92,6 +93,14 @@ def participant_picker() -> None:
     if st.session_state.get("participant-error"):
         st.error(st.session_state["participant-error"])
 
+
+try:
+    get_settings()
+except SettingsError as exc:  # nothing can work; say which variable is wrong instead of failing later
+    st.error("**AirType cannot start with these settings.** Change or unset the environment variables "
+             "below, then restart `streamlit run app.py`.")
+    st.code(str(exc), language=None)
+    st.stop()
 
 page = st.navigation(PAGES)
 mark_through_app()

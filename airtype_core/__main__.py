@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 
-from .charset import LabelError
-from .ink import InkError
+from .recognition.charset import LabelError
+from .recognition.ink import InkError
+from .settings import SettingsError
 
 
 def _cmd_pretrain(args: argparse.Namespace) -> int:
-    from .pretrain import pretrain
+    from .learning.pretrain import pretrain
 
     if (args.sites or args.exclude_sites) and not args.unipen:
         raise SystemExit("--sites and --exclude-sites choose among the sites of --unipen DIR")
@@ -21,7 +22,7 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
 
 
 def _load_ink(path: str):
-    from .ink import Ink, InkFormatError
+    from .recognition.ink import Ink, InkFormatError
 
     try:
         with open(path, encoding="utf-8") as handle:
@@ -30,7 +31,7 @@ def _load_ink(path: str):
         raise InkFormatError(f"{path} is not JSON: {exc}") from None
     strokes = data.get("strokes") if isinstance(data, dict) else data
     if isinstance(data, dict) and "objects" in data:  # a canvas export
-        from .ink import from_canvas
+        from .recognition.ink import from_canvas
 
         return from_canvas(data)
     return Ink.from_strokes(strokes or [])
@@ -39,7 +40,7 @@ def _load_ink(path: str):
 def _cmd_predict(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from .predictor import Predictor
+    from .recognition.predictor import Predictor
 
     predictor = Predictor()
     prediction = predictor.predict(_load_ink(args.ink), tta=args.tta)
@@ -53,9 +54,9 @@ UNREADABLE_SHOWN = 20  # unreadable lines listed by `evaluate`
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate
-    from .ink import read_jsonl
-    from .predictor import Predictor
+    from .recognition.evaluation import evaluate
+    from .recognition.ink import read_jsonl
+    from .recognition.predictor import Predictor
 
     errors: list[str] = []
     samples = list(read_jsonl(args.data, errors))
@@ -85,7 +86,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _participant_id(storage, name_or_id: str | None) -> int | None:
-    from .finetune import TrainingOptionsError
+    from .learning.options import TrainingOptionsError
 
     if not name_or_id:
         return None
@@ -120,23 +121,22 @@ def _progress_bar(stream=sys.stderr):
 
 def _cmd_train(args: argparse.Namespace) -> int:
     if args.job_dir:  # the app's background run, see jobs.py
-        from .jobs import run_job
+        from .learning.jobs import run_job
 
-        return run_job(args.job_dir, args.lock_fd)
+        return run_job(args.job_dir)
 
     import os
     import signal
     import threading
 
-    from .jobs import TRAINING_ENV, JobRunner, TrainingBusyError
+    from .learning.jobs import TRAINING_ENV, JobRunner, TrainingBusyError
 
     for name, value in TRAINING_ENV.items():  # before torch starts its thread pool
         os.environ.setdefault(name, value)
-    from .finetune import TrainingError, TrainOptions, run_training
-    from .modelstore import ModelStore
+    from .learning.options import TrainingError, TrainOptions
+    from .learning.trainer import TrainingCancelled
     from .settings import get_settings
-    from .storage import Storage, StorageError
-    from .training import TrainingCancelled
+    from .storage.store import Storage, StorageError
 
     settings = get_settings()
     stop = threading.Event()
@@ -149,9 +149,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             min_samples=args.min_samples, participant_id=_participant_id(storage, args.participant),
             synthetic_per_class=args.synthetic_per_class, seed=args.seed,
         )
-        with JobRunner(settings).hold(storage):
-            outcome = run_training(options, storage, ModelStore(settings.model_dir), progress=_progress_bar(),
-                                   should_stop=stop.is_set, settings=settings)
+        outcome = JobRunner(settings).run_here(options, storage, progress=_progress_bar(), should_stop=stop.is_set)
     except TrainingCancelled:
         print("cancelled: the active model was not changed", file=sys.stderr)
         return 130
@@ -169,7 +167,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_finetune(args: argparse.Namespace) -> int:
-    from .bench_finetune import format_report, format_summary, run_bench, summarize_draws
+    from .bench.finetune import (
+        format_report,
+        format_summary,
+        run_bench,
+        summarize_draws,
+    )
 
     reports = []
     for seed in range(args.seed, args.seed + args.draws):  # each draw picks other corrections
@@ -230,7 +233,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the outcome as one JSON object")
     p.add_argument("--job-dir", help=argparse.SUPPRESS)  # the app's background runs (jobs.py)
-    p.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("bench-finetune", help="how much a few corrections help: fine-tune a temporary copy, compare")
@@ -250,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except SettingsError as exc:
+        print(f"error: AirType cannot run with these settings:\n{exc}", file=sys.stderr)
+        return 2
     except (InkError, LabelError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

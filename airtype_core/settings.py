@@ -1,68 +1,101 @@
-"""Every knob a user may want to turn, read once from the environment.
+"""Every knob a user may want to turn: one validated object, read from the environment.
 
-| variable                      | default                      |
-|-------------------------------|------------------------------|
-| AIRTYPE_DATABASE_URL          | sqlite:///<root>/data/airtype.db |
-| AIRTYPE_MODEL_DIR             | <root>/data/models           |
-| AIRTYPE_SEQ_LEN               | 50                           |
-| AIRTYPE_UNCERTAIN_THRESHOLD   | 0.5                          |
-| AIRTYPE_TTA                   | 0 (1 turns on test-time augmentation) |
-| AIRTYPE_MIN_TRAIN_SAMPLES     | 50                           |
-| AIRTYPE_AIR_PAUSE_S           | 0.8 (pause that ends an air-written character) |
-| AIRTYPE_ONE_EURO_MIN_CUTOFF   | 1.0                          |
-| AIRTYPE_ONE_EURO_BETA         | 0.02                         |
-| AIRTYPE_ONE_EURO_D_CUTOFF     | 1.0                          |
-| AIRTYPE_AIR_PINCH_DOWN        | 0.30 (thumb-index gap / hand size that puts the pen down) |
-| AIRTYPE_AIR_PINCH_UP          | 0.45 (gap that lifts it: hysteresis) |
-| AIRTYPE_AIR_DEBOUNCE_FRAMES   | 2                            |
-| AIRTYPE_AIR_OPEN_HAND_FRAMES  | 2                            |
-| AIRTYPE_AIR_MIN_POINTS        | 5                            |
-| AIRTYPE_AIR_MIN_EXTENT        | 0.03 (fraction of the frame's shorter side) |
+Each field below is the environment variable `AIRTYPE_<FIELD NAME>` (for example
+`seq_len` is `AIRTYPE_SEQ_LEN`); an unset or empty variable keeps the default.
+A value that is not accepted raises `SettingsError`, whose message names the
+variable, the value and what it accepts, one line each: the app shows it on the
+page and the command line prints it, never a traceback.
+
+    settings = get_settings()          # a fresh, checked read of the environment
+    settings.with_changes(seq_len=64)  # a checked copy (tests, benchmarks)
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODEL_DIR = PROJECT_ROOT / "data" / "models"
+ENV_PREFIX = "AIRTYPE_"
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip()
-    return value or default
+class SettingsError(ValueError):
+    """One or more settings were refused; the message is meant for a person."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str = field(
-        default_factory=lambda: _env(
-            "AIRTYPE_DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'data' / 'airtype.db'}"
-        )
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="ignore")
+
+    # --- where things are kept ---------------------------------------------------------
+    database_url: str = Field(
+        f"sqlite:///{PROJECT_ROOT / 'data' / 'airtype.db'}", min_length=1,
+        description="any SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@127.0.0.1/airtype",
     )
-    model_dir: Path = field(default_factory=lambda: Path(_env("AIRTYPE_MODEL_DIR", str(SHIPPED_MODEL_DIR))))
-    seq_len: int = field(default_factory=lambda: int(_env("AIRTYPE_SEQ_LEN", "50")))
-    uncertain_threshold: float = field(
-        default_factory=lambda: float(_env("AIRTYPE_UNCERTAIN_THRESHOLD", "0.5"))
-    )
-    tta: bool = field(default_factory=lambda: _env("AIRTYPE_TTA", "0") == "1")
-    min_train_samples: int = field(default_factory=lambda: int(_env("AIRTYPE_MIN_TRAIN_SAMPLES", "50")))
-    air_pause_s: float = field(default_factory=lambda: float(_env("AIRTYPE_AIR_PAUSE_S", "0.8")))
-    one_euro_min_cutoff: float = field(
-        default_factory=lambda: float(_env("AIRTYPE_ONE_EURO_MIN_CUTOFF", "1.0"))
-    )
-    one_euro_beta: float = field(default_factory=lambda: float(_env("AIRTYPE_ONE_EURO_BETA", "0.02")))
-    one_euro_d_cutoff: float = field(default_factory=lambda: float(_env("AIRTYPE_ONE_EURO_D_CUTOFF", "1.0")))
-    air_pinch_down: float = field(default_factory=lambda: float(_env("AIRTYPE_AIR_PINCH_DOWN", "0.30")))
-    air_pinch_up: float = field(default_factory=lambda: float(_env("AIRTYPE_AIR_PINCH_UP", "0.45")))
-    air_debounce_frames: int = field(default_factory=lambda: int(_env("AIRTYPE_AIR_DEBOUNCE_FRAMES", "2")))
-    air_open_hand_frames: int = field(default_factory=lambda: int(_env("AIRTYPE_AIR_OPEN_HAND_FRAMES", "2")))
-    air_min_points: int = field(default_factory=lambda: int(_env("AIRTYPE_AIR_MIN_POINTS", "5")))
-    air_min_extent: float = field(default_factory=lambda: float(_env("AIRTYPE_AIR_MIN_EXTENT", "0.03")))
+    model_dir: Path = Field(SHIPPED_MODEL_DIR, description="a folder of model versions")
+
+    # --- recognition ---------------------------------------------------------------------
+    seq_len: int = Field(50, ge=8, le=1000, description="a whole number of points from 8 to 1000")
+    uncertain_threshold: float = Field(0.5, ge=0.0, le=1.0, description="a confidence from 0 to 1")
+    tta: bool = Field(False, description="0 or 1")
+
+    # --- learning ------------------------------------------------------------------------
+    min_train_samples: int = Field(50, ge=1, le=1_000_000, description="a whole number of samples, at least 1")
+
+    # --- air writing ---------------------------------------------------------------------
+    air_pause_s: float = Field(0.8, gt=0.0, le=10.0, description="seconds, more than 0 and at most 10")
+    one_euro_min_cutoff: float = Field(1.0, gt=0.0, le=100.0, description="Hz, more than 0")
+    one_euro_beta: float = Field(0.02, ge=0.0, le=10.0, description="a number from 0 to 10")
+    one_euro_d_cutoff: float = Field(1.0, gt=0.0, le=100.0, description="Hz, more than 0")
+    air_pinch_down: float = Field(0.30, gt=0.0, lt=2.0, description="a fraction of hand size, below AIRTYPE_AIR_PINCH_UP")
+    air_pinch_up: float = Field(0.45, gt=0.0, lt=2.0, description="a fraction of hand size, above AIRTYPE_AIR_PINCH_DOWN")
+    air_debounce_frames: int = Field(2, ge=1, le=30, description="a whole number of frames from 1 to 30")
+    air_open_hand_frames: int = Field(2, ge=1, le=60, description="a whole number of frames from 1 to 60")
+    air_min_points: int = Field(5, ge=2, le=1000, description="a whole number of points, at least 2")
+    air_min_extent: float = Field(0.03, ge=0.0, lt=1.0, description="a fraction of the frame's shorter side")
+
+    @model_validator(mode="after")
+    def _pinch_has_hysteresis(self) -> Settings:
+        if self.air_pinch_down >= self.air_pinch_up:
+            raise ValueError(
+                f"AIRTYPE_AIR_PINCH_DOWN ({self.air_pinch_down}) must be below AIRTYPE_AIR_PINCH_UP "
+                f"({self.air_pinch_up}): the pen goes down below the first and up above the second"
+            )
+        return self
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """A checked copy with some fields changed (environment not read again)."""
+        return _checked(lambda: Settings(**{**self.model_dump(), **changes}), from_environment=False)
+
+
+def default(field: str) -> Any:
+    """The built-in default of one setting (for classes that take a setting as a parameter)."""
+    return Settings.model_fields[field].default
+
+
+def _checked(build, from_environment: bool = True) -> Settings:
+    try:
+        return build()
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc, from_environment)) from None
+
+
+def _explain(exc: ValidationError, from_environment: bool) -> str:
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        if not field:  # a rule across fields: its message names the variables itself
+            lines.append(f"Setting refused: {str(error['msg']).removeprefix('Value error, ')}")
+            continue
+        name = f"{ENV_PREFIX}{field.upper()}" if from_environment else field
+        accepted = Settings.model_fields[field].description if field in Settings.model_fields else None
+        lines.append(f"{name}={error.get('input')!r} is not accepted: it must be {accepted or error['msg']}.")
+    return "\n".join(lines)
 
 
 def get_settings() -> Settings:
-    """A fresh read of the environment (cheap; callers may keep the result)."""
-    return Settings()
+    """A fresh read of the environment (cheap; callers may keep the result). Raises SettingsError."""
+    return _checked(Settings)

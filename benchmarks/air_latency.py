@@ -59,7 +59,7 @@ def summary(values: list[float]) -> str:
 
 
 def frame_cost(frames: int) -> None:
-    from airtype_core.bench_air import run_air_benchmark
+    from airtype_core.bench.air import run_air_benchmark
 
     r = run_air_benchmark(frames)
     print(f"1. per frame at {r['resolution']} (MediaPipe + tracking + overlay), {r['frames']} frames")
@@ -72,7 +72,7 @@ class ScriptedHand:
     """Real MediaPipe on the real frame (its cost is the point), answering with the demo hand's landmarks."""
 
     def __init__(self) -> None:
-        from airtype_core.camera import HandDetector
+        from airtype_core.air.camera import HandDetector
 
         self.mediapipe = HandDetector()
         self.landmarks = None  # set before each frame: where the demo hand is at that moment
@@ -88,14 +88,14 @@ class ScriptedHand:
 def end_to_answer(laps: int) -> list[float]:
     import av
 
-    from airtype_core.bench_air import DISTINCT_FRAMES, _scene
-    from airtype_core.synthetic_hands import demo_frames
-    from airtype_core.predictor import Predictor
+    from airtype_core.air.synthetic_hands import demo_frames
+    from airtype_core.bench.air import DISTINCT_FRAMES, background_scene
+    from airtype_core.recognition.predictor import Predictor
     from ui.air_session import AirSession
 
     demo = demo_frames("L7T", fps=FPS)
     rng = np.random.default_rng(0)
-    scenes = [av.VideoFrame.from_ndarray(_scene(k, rng), format="bgr24") for k in range(DISTINCT_FRAMES)]
+    scenes = [av.VideoFrame.from_ndarray(background_scene(k, rng), format="bgr24") for k in range(DISTINCT_FRAMES)]
     hand = ScriptedHand()
     session = AirSession(detector_factory=lambda: hand)
     session.use(Predictor())
@@ -140,6 +140,7 @@ def end_to_answer(laps: int) -> list[float]:
 
 def page_share(clicks: int, warmup: int = 2) -> list[float]:
     from browser_support import chromium, start_streamlit, stop, wait_healthy, wait_idle
+
     from ui.air_session import POLL_S
 
     seen: list[float] = []

@@ -33,9 +33,10 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 from browser_support import chromium, streamlit_server, wait_idle  # noqa: E402
 from model_files import copy_shipped_models  # noqa: E402
 
-from airtype_core.charset import CLASSES  # noqa: E402
-from airtype_core.storage import NewSample, Storage  # noqa: E402
-from airtype_core.synth import sample  # noqa: E402
+from airtype_core.learning.synth import sample  # noqa: E402
+from airtype_core.recognition.charset import CLASSES  # noqa: E402
+from airtype_core.storage.records import NewSample  # noqa: E402
+from airtype_core.storage.store import Storage  # noqa: E402
 
 WAIT_MS = 600_000  # a whole run on a busy machine
 

@@ -14,9 +14,9 @@ from functools import partial
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from airtype_core.hand_tracking import AirConfig
+from airtype_core.air.hand_tracking import AirConfig
+from airtype_core.air.synthetic_hands import DEMO_STROKES
 from airtype_core.settings import get_settings
-from airtype_core.synthetic_hands import DEMO_STROKES
 from ui.air_session import (
     CAMERA_ERRORS,
     IDLE_POLL_S,

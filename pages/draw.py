@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from airtype_core.ink import Ink, InkError, from_canvas
+from airtype_core.recognition.ink import Ink, InkError, from_canvas
 from ui.feedback import prediction_panel
 from ui.navigation import enter_through_app
 from ui.resources import Unavailable, get_predictor
@@ -20,7 +20,7 @@ from ui.resources import Unavailable, get_predictor
 enter_through_app(__file__)
 
 if TYPE_CHECKING:
-    from airtype_core.predictor import Prediction
+    from airtype_core.recognition.predictor import Prediction
 
 GENERATION = "draw-generation"  # bumped after each stored answer: new canvas, new widgets
 PEN_WIDTH = 12  # canvas pixels; a drawing that fits under the pen's tip is a click, not a character

@@ -1,6 +1,6 @@
 """Training page: is there enough data, train in the background and watch it, choose the model in use.
 
-The run itself is a separate process owned by `airtype_core.jobs.JobRunner`;
+The run itself is a separate process owned by `airtype_core.learning.jobs.JobRunner`;
 this page only starts it, polls its status file once a second and draws it, so
 closing the tab or rerunning the page never touches the run.
 """
@@ -14,10 +14,15 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from airtype_core.finetune import TrainingError, TrainOptions, readiness
-from airtype_core.jobs import JobRunner, JobStatus, TrainingBusyError
-from airtype_core.modelstore import ModelLoadError
-from airtype_core.versions import activate_version, list_versions, version_archive
+from airtype_core.learning.jobs import JobRunner, JobStatus, TrainingBusyError
+from airtype_core.learning.options import TrainingError, TrainOptions
+from airtype_core.learning.readiness import readiness
+from airtype_core.learning.versions import (
+    activate_version,
+    list_versions,
+    version_archive,
+)
+from airtype_core.recognition.modelstore import ModelLoadError
 from ui.navigation import enter_through_app
 from ui.resources import get_predictor, get_storage, user_errors
 
@@ -33,10 +38,10 @@ def _curves(status: JobStatus) -> go.Figure:
     live = list(status.curve)
     epochs = list(status.history)
     for col, key in ((1, "loss"), (2, "acc")):
-        fig.add_trace(go.Scatter(x=[p["x"] for p in live], y=[p[key] for p in live], mode="lines",
+        fig.add_trace(go.Scatter(x=[p.x for p in live], y=[getattr(p, key) for p in live], mode="lines",
                                  name="train (live)", line={"color": "#9aa7c7"}, showlegend=col == 1), 1, col)
         for split, color in (("train", "#3358d4"), ("val", "#e8590c")):
-            fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=[e[f"{split}_{key}"] for e in epochs],
+            fig.add_trace(go.Scatter(x=[e.epoch for e in epochs], y=[getattr(e, f"{split}_{key}") for e in epochs],
                                      mode="lines+markers", name=split, line={"color": color},
                                      showlegend=col == 1), 1, col)
     fig.update_xaxes(title_text="epoch", range=[0, max(status.epochs, 1)])
@@ -61,21 +66,21 @@ def _outcome(status: JobStatus) -> None:
         st.error(f"The last run failed: {status.error}")
     elif status.outcome:
         out = status.outcome
-        text = f"New version `{out['version']}` (from `{out['parent_version']}`): {out['reason']}."
-        (st.success if out["activated"] else st.warning)(text)
+        text = f"New version `{out.version}` (from `{out.parent_version}`): {out.reason}."
+        (st.success if out.activated else st.warning)(text)
         rows = {
             "Your held-out samples": ("held_out_top1", "{:.1%}"),
             "…same, look-alikes folded": ("held_out_top1_folded", "{:.1%}"),
             "Synthetic ink of classes you did not draw": ("synthetic_top1", "{:.1%}"),
         }
         table = [
-            {"measured on": label, "new model": fmt.format(out["new_metrics"][key]),
-             "active model": fmt.format(out["parent_metrics"][key])}
-            for label, (key, fmt) in rows.items() if out["new_metrics"].get(key) is not None
+            {"measured on": label, "new model": fmt.format(out.new_metrics[key]),
+             "active model": fmt.format(out.parent_metrics[key])}
+            for label, (key, fmt) in rows.items() if out.new_metrics.get(key) is not None
         ]
         st.dataframe(table, hide_index=True)
-        st.caption(f"{out['samples_used']} stored samples → {out['train_size']} training inks; "
-                   f"{_duration(out['duration_s'])} in all on {out['device']}, {out['samples_per_s']:.0f} samples/s.")
+        st.caption(f"{out.samples_used} stored samples → {out.train_size} training inks; "
+                   f"{_duration(out.duration_s)} in all on {out.device}, {out.samples_per_s:.0f} samples/s.")
     if status.history:
         st.plotly_chart(_curves(status), key=f"curves-{status.job_id}-final")
 
@@ -85,7 +90,7 @@ def progress_panel(runner: JobRunner, running: bool) -> None:
     def panel() -> None:
         status = runner.status()
         if status is None:
-            st.caption("No run was started from this page yet (runs from the command line are listed below).")
+            st.caption("No training run yet.")
             return
         if not status.active:
             if st.session_state.get(WATCHING) == status.job_id:
@@ -107,7 +112,7 @@ def progress_panel(runner: JobRunner, running: bool) -> None:
         cols[1].metric("Elapsed", _duration(status.elapsed_until(time.time())))
         cols[2].metric("Time left", _duration(status.eta_s) if status.batches else "–")
         last = status.history[-1] if status.history else None
-        cols[3].metric("Validation accuracy", f"{last['val_acc']:.1%}" if last else "–")
+        cols[3].metric("Validation accuracy", f"{last.val_acc:.1%}" if last and last.val_acc is not None else "–")
         st.plotly_chart(_curves(status), key="curves-live")
         st.button("Cancel training", on_click=runner.cancel, icon=":material/stop_circle:")
 

@@ -25,7 +25,14 @@ import sys
 import time
 from pathlib import Path
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop, wait_idle, wait_healthy
+from browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    start_streamlit,
+    stop,
+    wait_healthy,
+    wait_idle,
+)
 
 WEBRTC_IFRAME = 'iframe[title*="webrtc_streamer"]'
 COUNTERS = re.compile(r"(\d+) frames processed · hand tracking ran on (\d+), found a hand in (\d+)")

@@ -16,10 +16,10 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Iterator
 
+import pg_server  # tests/ is on sys.path: pytest puts a conftest's own directory there
 import pytest
 
-from airtype_core.storage import Storage
-import pg_server  # tests/ is on sys.path: pytest puts a conftest's own directory there
+from airtype_core.storage.store import Storage
 
 
 @pytest.fixture(scope="session")

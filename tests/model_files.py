@@ -6,7 +6,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from airtype_core.modelstore import ModelStore
+from airtype_core.recognition.modelstore import ModelStore
 from airtype_core.settings import get_settings
 
 

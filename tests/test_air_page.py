@@ -19,11 +19,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from airtype_core.camera import AirView
-from airtype_core.hand_tracking import STATUS_NO_HAND, HandFrame, replay
-from airtype_core.predictor import Predictor
-from airtype_core.storage import SampleFilter, Storage
-from airtype_core.synthetic_hands import DEMO_STROKES, synthetic_writing
+from airtype_core.air.camera import AirView
+from airtype_core.air.hand_tracking import STATUS_NO_HAND, HandFrame, replay
+from airtype_core.air.synthetic_hands import DEMO_STROKES, synthetic_writing
+from airtype_core.recognition.predictor import Predictor
+from airtype_core.storage.records import SampleFilter
+from airtype_core.storage.store import Storage
 from ui.air_session import AirSession, ReplayError, StreamStats, camera_notice, ink_svg
 
 ROOT = Path(__file__).resolve().parent.parent

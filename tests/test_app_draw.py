@@ -14,12 +14,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from model_files import copy_shipped_models
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Selectbox
 
 from airtype_core.settings import get_settings
-from airtype_core.storage import SampleFilter, Storage
+from airtype_core.storage.records import SampleFilter
+from airtype_core.storage.store import Storage
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 120  # the first run in a test process imports torch and loads the model
@@ -259,16 +261,24 @@ def test_participant_can_be_created_then_picked(page, db_file):
     assert [p.name for p in stored(db_file)[1]] == ["Grace"]
 
 
-def test_training_runs_left_running_by_a_dead_process_are_marked_at_start(db_file):
+def test_training_runs_left_running_by_a_dead_process_are_marked_at_start(db_file, tmp_path, monkeypatch):
+    models = copy_shipped_models(tmp_path / "models")
+    monkeypatch.setenv("AIRTYPE_MODEL_DIR", str(models))
     storage = Storage(f"sqlite:///{db_file}")
-    run_id = storage.start_training_session("finetune", {"epochs": 3})
+    dead = storage.start_training_session("finetune", {"epochs": 3})
+    elsewhere = storage.start_training_session("finetune", {"epochs": 3})  # an app with another model folder
     storage.close()
+    job = models / ".jobs" / "20260101-000000-000000"  # what a killed run leaves: its status says training
+    job.mkdir(parents=True)
+    (job / "status.json").write_text(json.dumps({"job_id": job.name, "state": "training", "session_id": dead}))
+    (models / ".jobs" / "current.json").write_text(json.dumps({"job_id": job.name}))
     DrawPage(AppTest.from_file(APP, default_timeout=TIMEOUT)).run().run()
 
     storage = Storage(f"sqlite:///{db_file}")
-    run = storage.get_training_session(run_id)
+    runs = {run_id: storage.get_training_session(run_id) for run_id in (dead, elsewhere)}
     storage.close()
-    assert (run.status, run.error) == ("failed", "interrupted (the process stopped)")
+    assert (runs[dead].status, runs[dead].error) == ("failed", "interrupted (the process stopped)")
+    assert runs[elsewhere].status == "running", "a run this app knows nothing of is not its to mark"
 
 
 def test_sidebar_shows_the_model_in_use(page):
@@ -308,8 +318,8 @@ def test_reruns_reuse_the_loaded_model(page):
 def _panel_alone(uncertain: bool) -> None:
     import numpy as np
 
-    from airtype_core.ink import Ink
-    from airtype_core.predictor import Prediction
+    from airtype_core.recognition.ink import Ink
+    from airtype_core.recognition.predictor import Prediction
     from ui.feedback import prediction_panel
 
     alternatives = (("7", 0.4), ("1", 0.3), ("T", 0.1), ("l", 0.1), ("I", 0.05))

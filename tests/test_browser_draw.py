@@ -15,11 +15,19 @@ import re
 from pathlib import Path
 
 import pytest
+from browser_support import (  # noqa: F401
+    GLYPHS,
+    browser,
+    draw,
+    draw_glyph,
+    streamlit_server,
+    wait_idle,
+)
 from playwright.sync_api import expect
 
-from airtype_core.charset import CLASSES
-from airtype_core.storage import SampleFilter, Storage
-from browser_support import GLYPHS, browser, draw, draw_glyph, streamlit_server, wait_idle  # noqa: F401
+from airtype_core.recognition.charset import CLASSES
+from airtype_core.storage.records import SampleFilter
+from airtype_core.storage.store import Storage
 
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshot-draw.png"
 WAIT_MS = 60_000  # generous: the machine may be busy; nothing here measures speed

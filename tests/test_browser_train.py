@@ -7,13 +7,13 @@ import re
 import zipfile
 
 import pytest
-from playwright.sync_api import expect
-
-from airtype_core.modelstore import ModelStore
-from airtype_core.storage import Storage
 from browser_support import browser, streamlit_server  # noqa: F401
 from model_files import copy_shipped_models
+from playwright.sync_api import expect
 from test_training_jobs import collect
+
+from airtype_core.recognition.modelstore import ModelStore
+from airtype_core.storage.store import Storage
 
 WAIT_MS = 180_000  # a whole (small) run on a busy machine; nothing here measures speed
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airtype_core.hand_tracking import (
+from airtype_core.air.hand_tracking import (
     INDEX_TIP,
     STATUS_NO_HAND,
     STATUS_WRITING,
@@ -29,7 +29,13 @@ from airtype_core.hand_tracking import (
     frames_to_json,
     replay,
 )
-from airtype_core.synthetic_hands import DEMO_STROKES, OPEN, PINCH_GAP, synthetic_hand, synthetic_writing
+from airtype_core.air.synthetic_hands import (
+    DEMO_STROKES,
+    OPEN,
+    PINCH_GAP,
+    synthetic_hand,
+    synthetic_writing,
+)
 
 W, H = 640, 480
 FPS = 30.0
@@ -281,7 +287,7 @@ def test_recording_survives_a_json_round_trip():
 
 
 def test_hand_tracking_needs_no_camera_libraries():
-    code = "import sys, airtype_core.hand_tracking; print(sorted({'cv2', 'mediapipe', 'streamlit'} & set(sys.modules)))"
+    code = "import sys, airtype_core.air.hand_tracking; print(sorted({'cv2', 'mediapipe', 'streamlit'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert out.stdout.strip() == "[]", out.stderr
 
@@ -302,7 +308,7 @@ class ScriptedDetector:
 
 def test_frame_processor_queues_finished_inks_without_blocking():
     pytest.importorskip("cv2")
-    from airtype_core.camera import TRAIL_COLOR, FrameProcessor
+    from airtype_core.air.camera import TRAIL_COLOR, FrameProcessor
 
     frames = synthetic_writing(DEMO_STROKES["L"]) + synthetic_writing(DEMO_STROKES["T"], t0=10.0)
     inks: queue.Queue = queue.Queue(maxsize=1)  # nobody takes from it
@@ -334,7 +340,7 @@ def _mediapipe():
 
 def test_real_mediapipe_detector_and_frame_processor_on_real_frames():
     _mediapipe()
-    from airtype_core.camera import FrameProcessor, HandDetector
+    from airtype_core.air.camera import FrameProcessor, HandDetector
 
     rng = np.random.default_rng(0)
     blank = np.zeros((H, W, 3), np.uint8)

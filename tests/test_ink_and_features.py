@@ -7,10 +7,18 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from airtype_core.features import FeatureConfig, featurize, FEATURE_NAMES
-from airtype_core.ink import EmptyInkError, Ink, InkError, InkFormatError, from_canvas, read_jsonl
+from airtype_core.recognition.features import FEATURE_NAMES, FeatureConfig, featurize
+from airtype_core.recognition.ink import (
+    EmptyInkError,
+    Ink,
+    InkError,
+    InkFormatError,
+    from_canvas,
+    read_jsonl,
+)
 
 SEVEN = [[[0, 0], [40, 0], [12, 60]], [[8, 30], [34, 30]]]
 

@@ -9,15 +9,21 @@ import numpy as np
 import pytest
 import torch
 
-from airtype_core.charset import CLASSES
-from airtype_core.features import FeatureConfig
-from airtype_core.ink import Ink, InkError
-from airtype_core.model import AirTypeNet, ModelConfig
-from airtype_core.modelstore import Manifest, ModelLoadError, ModelStore, PreprocessingMismatchError
-from airtype_core.predictor import Predictor
+from airtype_core.learning.synth import synthetic_dataset
+from airtype_core.learning.trainer import TrainConfig, Trainer, evaluate_logits
+from airtype_core.recognition.calibration import fit_temperature
+from airtype_core.recognition.charset import CLASSES
+from airtype_core.recognition.features import FeatureConfig
+from airtype_core.recognition.ink import Ink, InkError
+from airtype_core.recognition.model import AirTypeNet, ModelConfig
+from airtype_core.recognition.modelstore import (
+    Manifest,
+    ModelLoadError,
+    ModelStore,
+    PreprocessingMismatchError,
+)
+from airtype_core.recognition.predictor import Predictor
 from airtype_core.settings import SHIPPED_MODEL_DIR, Settings
-from airtype_core.synth import synthetic_dataset
-from airtype_core.training import TrainConfig, Trainer, evaluate_logits, fit_temperature
 
 SHIPPED = ModelStore(SHIPPED_MODEL_DIR)
 
@@ -44,7 +50,7 @@ def store(tmp_path) -> ModelStore:
 
 
 def _settings(store: ModelStore) -> Settings:
-    return dataclasses.replace(Settings(), model_dir=store.root)
+    return Settings().with_changes(model_dir=store.root)
 
 
 def test_shipped_model_exists_with_a_complete_manifest():
@@ -84,7 +90,7 @@ def test_full_probabilities_are_calibrated_softmax_with_the_manifest_temperature
     ink = Ink.from_strokes([[[0, 0], [0, 50]], [[-10, 0], [10, 0]]])
     probs = predictor.predict_proba(ink)
     assert probs.shape == (62,) and probs.sum() == pytest.approx(1.0, abs=1e-5)
-    from airtype_core.features import featurize
+    from airtype_core.recognition.features import featurize
 
     with torch.inference_mode():
         logits = predictor._loaded.model(torch.from_numpy(featurize(ink))[None])[0]

@@ -10,13 +10,13 @@ import sys
 import numpy as np
 import pytest
 import torch
-
-from airtype_core.ink import read_jsonl
-from airtype_core.modelstore import ModelStore
-from airtype_core.pretrain import pretrain
-from airtype_core.settings import PROJECT_ROOT
-from airtype_core.synth import sample, synthetic_dataset
 from model_files import tree_hashes
+
+from airtype_core.learning.pretrain import pretrain
+from airtype_core.learning.synth import sample, synthetic_dataset
+from airtype_core.recognition.ink import read_jsonl
+from airtype_core.recognition.modelstore import ModelStore
+from airtype_core.settings import PROJECT_ROOT
 
 DEV_FILE = PROJECT_ROOT.parent / "shared" / "data" / "unipen-dev.jsonl"
 UNIPEN_FIXTURES = PROJECT_ROOT / "tests" / "data" / "unipen"
@@ -123,9 +123,9 @@ def test_cli_evaluate_reads_a_one_category_file_and_reports_unreadable_lines(tmp
 @pytest.mark.skipif(not DEV_FILE.exists(), reason="the UNIPEN dev file is not on this machine")
 def test_shipped_model_reads_real_handwriting_above_the_floor():
     """Real writers the model never saw (evaluation only): the issue's floor."""
-    from airtype_core.evaluation import summarize
-    from airtype_core.charset import CLASS_INDEX
-    from airtype_core.predictor import Predictor
+    from airtype_core.recognition.charset import CLASS_INDEX
+    from airtype_core.recognition.evaluation import summarize
+    from airtype_core.recognition.predictor import Predictor
 
     predictor = Predictor()
     items = list(read_jsonl(str(DEV_FILE)))
@@ -140,7 +140,7 @@ def test_shipped_model_reads_real_handwriting_above_the_floor():
 def test_cli_bench_finetune_compares_before_and_after_and_leaves_the_shipped_model_alone(tmp_path):
     """The benchmark's whole path (store, job runner, fine-tune, evaluate) on a small synthetic file,
     twice (--draws 2), with the summary over both draws."""
-    from airtype_core.charset import CLASSES
+    from airtype_core.recognition.charset import CLASSES
 
     data = tmp_path / "two-per-class.jsonl"
     rng = np.random.default_rng(11)

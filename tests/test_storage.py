@@ -14,19 +14,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, inspect, text
 
-from airtype_core.charset import LabelError
-from airtype_core.db_models import Base, upgrade_database
-from airtype_core.ink import Ink
-from airtype_core.storage import (
-    INTERRUPTED,
+from airtype_core.recognition.charset import LabelError
+from airtype_core.recognition.ink import Ink
+from airtype_core.storage.records import (
     DatabaseLockedError,
     DatabaseUnavailableError,
     InvalidInputError,
     NewSample,
     NotFoundError,
     SampleFilter,
-    Storage,
 )
+from airtype_core.storage.store import INTERRUPTED, Storage
+from airtype_core.storage.tables import Base, upgrade_database
 
 TABLES = {"participants", "collection_sessions", "training_samples", "training_sessions", "model_versions"}
 INK = Ink.from_strokes([[[0, 0, 0.0], [10, 20, 0.05], [20, 0, 0.1]], [[5, 10], [15, 10]]])
@@ -332,13 +331,15 @@ def test_interrupted_training_sessions_marked_failed(storage):
     finished = storage.start_training_session("full", {})
     storage.finish_training_session(finished, "completed", {"val_acc": 0.9})
     crashed = storage.start_training_session("finetune", {})
-    assert storage.mark_interrupted_sessions() == 1
+    elsewhere = storage.start_training_session("finetune", {})  # another app's live run
+    assert storage.mark_interrupted_sessions([crashed, finished]) == 1
     runs = {r.id: r for r in storage.list_training_sessions()}
     assert (runs[crashed].status, runs[crashed].error) == ("failed", INTERRUPTED)
     assert runs[crashed].finished_at is not None
     assert runs[finished].status == "completed"
-    assert storage.mark_interrupted_sessions() == 0
-    assert [r.id for r in storage.list_training_sessions()] == [crashed, finished]  # newest first
+    assert runs[elsewhere].status == "running"
+    assert storage.mark_interrupted_sessions([crashed]) == 0
+    assert [r.id for r in storage.list_training_sessions()] == [elsewhere, crashed, finished]  # newest first
 
 
 def test_model_versions_activate_and_roll_back(storage):

@@ -20,17 +20,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-from airtype_core.finetune import NotEnoughSamplesError, TrainOptions, blend_with_parent, readiness, run_training
-from airtype_core.jobs import JobRunner, JobStatus, TrainingBusyError
-from airtype_core.model import AirTypeNet
-from airtype_core.modelstore import ModelLoadError, ModelStore
-from airtype_core.predictor import Predictor
-from airtype_core.settings import Settings, get_settings
-from airtype_core.storage import INTERRUPTED, NewSample, Storage
-from airtype_core.synth import sample
-from airtype_core.versions import activate_version, list_versions, version_archive
 from model_files import copy_shipped_models, tree_hashes
+
+from airtype_core.learning.jobs import JobRunner, JobStatus, TrainingBusyError
+from airtype_core.learning.options import NotEnoughSamplesError, TrainOptions
+from airtype_core.learning.readiness import readiness
+from airtype_core.learning.run import blend_with_parent, run_training
+from airtype_core.learning.synth import sample
+from airtype_core.learning.versions import (
+    activate_version,
+    list_versions,
+    version_archive,
+)
+from airtype_core.recognition.model import AirTypeNet
+from airtype_core.recognition.modelstore import ModelLoadError, ModelStore
+from airtype_core.recognition.predictor import Predictor
+from airtype_core.settings import Settings, get_settings
+from airtype_core.storage.records import NewSample
+from airtype_core.storage.store import INTERRUPTED, Storage
 
 CHARS = "abcdef"
 TINY = TrainOptions(mode="finetune", epochs=1, augmentation_factor=1, synthetic_per_class=1, min_samples=10)
@@ -79,7 +86,7 @@ class Env:
     def __init__(self, root: Path, url: str | None = None):
         self.models = copy_shipped_models(root / "models")
         self.url = url or f"sqlite:///{root / 'airtype.db'}"
-        self.settings: Settings = replace(get_settings(), model_dir=self.models, database_url=self.url)
+        self.settings: Settings = get_settings().with_changes(model_dir=self.models, database_url=self.url)
         self.storage = Storage(self.url)
         self.store = ModelStore(self.models)
         self.runner = JobRunner(self.settings)
@@ -113,7 +120,7 @@ def trained_copy(finetuned, tmp_path):
     shutil.copytree(finetuned[0].models, tmp_path / "models", ignore=shutil.ignore_patterns(".jobs"))
     env = object.__new__(Env)
     env.models, env.url, env.shipped = tmp_path / "models", f"sqlite:///{tmp_path / 'airtype.db'}", finetuned[0].shipped
-    env.settings = replace(finetuned[0].settings, model_dir=env.models, database_url=env.url)
+    env.settings = finetuned[0].settings.with_changes(model_dir=env.models, database_url=env.url)
     env.storage, env.store = Storage(env.url), ModelStore(env.models)
     yield env, finetuned[1].version
     env.storage.close()
@@ -185,8 +192,8 @@ def test_too_few_samples_are_refused_before_anything_starts(env):
 
 
 def test_readiness_asks_first_for_the_characters_the_model_misreads(tmp_path):
-    from airtype_core.charset import CLASSES
-    from airtype_core.predictor import Prediction
+    from airtype_core.recognition.charset import CLASSES
+    from airtype_core.recognition.predictor import Prediction
 
     def answer(char: str, read_as: str) -> NewSample:
         ink = sample(np.random.default_rng(CLASSES.index(char)), char)[0]
@@ -238,7 +245,7 @@ def test_a_downloaded_version_unzipped_into_another_model_folder_is_a_version_it
     activate_version(trained, other)
 
     activate_version(trained, env.store)
-    here, there = Predictor(replace(env.settings, model_dir=elsewhere), other), Predictor(env.settings, env.store)
+    here, there = Predictor(env.settings.with_changes(model_dir=elsewhere), other), Predictor(env.settings, env.store)
     assert here.version == there.version == trained and not here.warning
     ink = sample(np.random.default_rng(3), "k")[0]
     np.testing.assert_array_equal(here.predict_proba(ink, tta=False), there.predict_proba(ink, tta=False))

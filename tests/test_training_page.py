@@ -12,13 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
-from airtype_core.jobs import JobRunner
-from airtype_core.modelstore import ModelStore
-from airtype_core.storage import Storage
 from model_files import copy_shipped_models
+from streamlit.testing.v1 import AppTest
 from test_training_jobs import WAIT_S, collect, wait_until_free
+
+from airtype_core.learning.jobs import JobRunner
+from airtype_core.recognition.modelstore import ModelStore
+from airtype_core.storage.store import Storage
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -138,10 +138,10 @@ def test_run_to_the_end_shows_the_verdict_and_the_draw_pages_model_follows(page)
         at.run()
     outcome = runner.status().outcome
     verdict = next(t for t in texts(at.success) + texts(at.warning) if t.startswith("New version"))
-    assert outcome["version"] in verdict and outcome["reason"] in verdict
+    assert outcome.version in verdict and outcome.reason in verdict
     shown = at.dataframe[0].value  # the new model against the active one, on the same held-out samples
     assert list(shown.columns) == ["measured on", "new model", "active model"] and len(shown) >= 2
     versions = at.dataframe[1].value.set_index("version")
-    assert set(versions.index) == {shipped, outcome["version"]}
-    assert store.active_version() == (outcome["version"] if outcome["activated"] else shipped)
+    assert set(versions.index) == {shipped, outcome.version}
+    assert store.active_version() == (outcome.version if outcome.activated else shipped)
     assert get_predictor().version == store.active_version(), "the predictor the draw page uses follows"

@@ -32,8 +32,12 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from airtype_core.camera import FrameProcessor, HandDetector, HandTrackingUnavailable
-from airtype_core.hand_tracking import (
+from airtype_core.air.camera import (
+    FrameProcessor,
+    HandDetector,
+    HandTrackingUnavailable,
+)
+from airtype_core.air.hand_tracking import (
     STATUS_NO_HAND,
     STATUS_OPEN_HAND,
     STATUS_WRITING,
@@ -43,16 +47,16 @@ from airtype_core.hand_tracking import (
     frames_from_json,
     replay,
 )
-from airtype_core.ink import InkError
-from airtype_core.synthetic_hands import DEMO_STROKES, demo_frames
+from airtype_core.air.synthetic_hands import DEMO_STROKES, demo_frames
+from airtype_core.recognition.ink import InkError
 
 if TYPE_CHECKING:
     import av
     import numpy as np
 
-    from airtype_core.camera import AirView
-    from airtype_core.ink import Ink
-    from airtype_core.predictor import Prediction, Predictor
+    from airtype_core.air.camera import AirView
+    from airtype_core.recognition.ink import Ink
+    from airtype_core.recognition.predictor import Prediction, Predictor
 
 LOGGER = logging.getLogger(__name__)
 POLL_S = 0.2  # how often the page looks for news while the camera runs: half of it, on average, is latency

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Callable
 
 import streamlit as st
 
-from airtype_core.charset import CLASSES
+from airtype_core.recognition.charset import CLASSES
 from ui.resources import get_predictor, get_storage, user_errors
 
 if TYPE_CHECKING:
-    from airtype_core.ink import Ink
-    from airtype_core.predictor import Prediction
-    from airtype_core.storage import ParticipantInfo
+    from airtype_core.recognition.ink import Ink
+    from airtype_core.recognition.predictor import Prediction
+    from airtype_core.storage.store import ParticipantInfo
 
 PARTICIPANT = "participant"  # session_state: the sidebar's ParticipantInfo, or None for nobody
 
@@ -118,8 +118,8 @@ def _store_correction(prediction, ink, source, key, on_stored) -> None:
 
 def _store(prediction, ink, source, key, on_stored, actual) -> None:
     """Widget callback: store the answer `actual`, or leave a message for the panel."""
-    from airtype_core.features import featurize
-    from airtype_core.storage import NewSample
+    from airtype_core.recognition.features import featurize
+    from airtype_core.storage.store import NewSample
 
     if st.session_state.get(f"{key}-stored") is not None:
         return  # one answer per character: a second callback (Enter after a click) must not store twice

@@ -21,8 +21,8 @@ import streamlit as st
 from airtype_core.settings import get_settings
 
 if TYPE_CHECKING:
-    from airtype_core.predictor import Predictor
-    from airtype_core.storage import Storage
+    from airtype_core.recognition.predictor import Predictor
+    from airtype_core.storage.store import Storage
 
 
 class Unavailable(Exception):
@@ -34,11 +34,12 @@ def user_errors() -> tuple[type[Exception], ...]:
 
     A function so that the core's modules are imported only when something failed.
     """
-    from airtype_core.charset import LabelError
-    from airtype_core.ink import InkError
-    from airtype_core.storage import StorageError
+    from airtype_core.recognition.charset import LabelError
+    from airtype_core.recognition.ink import InkError
+    from airtype_core.settings import SettingsError
+    from airtype_core.storage.records import StorageError
 
-    return (Unavailable, StorageError, LabelError, InkError)
+    return (Unavailable, StorageError, LabelError, InkError, SettingsError)
 
 
 _loaded_model_dirs: set[str] = set()  # lets a page ask "ready?" without waiting for the load
@@ -46,8 +47,8 @@ _loaded_model_dirs: set[str] = set()  # lets a page ask "ready?" without waiting
 
 @st.cache_resource(show_spinner="Loading the model…")
 def _predictor(model_dir: str) -> "Predictor":
-    from airtype_core.modelstore import ModelStore
-    from airtype_core.predictor import Predictor
+    from airtype_core.recognition.modelstore import ModelStore
+    from airtype_core.recognition.predictor import Predictor
 
     predictor = Predictor(store=ModelStore(model_dir))
     _loaded_model_dirs.add(model_dir)
@@ -62,7 +63,7 @@ def predictor_loaded() -> bool:
 
 def get_predictor() -> "Predictor":
     """The process's predictor, reloaded first if the active model version changed."""
-    from airtype_core.modelstore import ModelLoadError
+    from airtype_core.recognition.modelstore import ModelLoadError
 
     try:
         predictor = _predictor(str(get_settings().model_dir))
@@ -74,9 +75,8 @@ def get_predictor() -> "Predictor":
 
 @st.cache_resource(show_spinner="Opening the database…")
 def _storage(url: str) -> "Storage":
-    from airtype_core.storage import Storage
-
-    from airtype_core.jobs import JobRunner
+    from airtype_core.learning.jobs import JobRunner
+    from airtype_core.storage.store import Storage
 
     storage = Storage(url)
     try:
@@ -92,7 +92,7 @@ def _storage(url: str) -> "Storage":
 
 def get_storage() -> "Storage":
     """The process's storage (an error is not cached: the next call tries again)."""
-    from airtype_core.storage import StorageError
+    from airtype_core.storage.records import StorageError
 
     try:
         return _storage(get_settings().database_url)

@@ -33,8 +33,8 @@ from typing import Iterable
 
 import numpy as np
 
-from ..charset import CLASS_INDEX
-from ..ink import Ink, InkError
+from ..recognition.charset import CLASS_INDEX
+from ..recognition.ink import Ink, InkError
 
 # Keywords of the UNIPEN definition; anything else is reported (and its arguments ignored).
 KNOWN_KEYWORDS = frozenset("""

@@ -15,21 +15,21 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from .charset import CLASSES
-from .evaluation import evaluate
-from .finetune import TrainOptions
-from .ink import LabeledInk, read_jsonl
-from .jobs import JobRunner
-from .modelstore import ModelStore
-from .predictor import Predictor
-from .settings import get_settings
-from .storage import NewSample, Storage
+from ..learning.jobs import JobRunner
+from ..learning.options import TrainOptions
+from ..recognition.charset import CLASSES
+from ..recognition.evaluation import evaluate
+from ..recognition.ink import LabeledInk, read_jsonl
+from ..recognition.modelstore import ModelStore
+from ..recognition.predictor import Predictor
+from ..settings import get_settings
+from ..storage.records import NewSample
+from ..storage.store import Storage
 
 DROP_LIMIT = 0.05  # the limit on what any one class may lose
 
@@ -82,7 +82,7 @@ def run_bench(data_path: str, per_class: int = 5, samples: int = 0, seed: int = 
     if version is None:
         raise OSError(f"there is no default model in {shipped.root}")
     with tempfile.TemporaryDirectory(prefix="airtype-bench-") as tmp:
-        settings = replace(get_settings(), model_dir=Path(tmp) / "models", database_url=f"sqlite:///{tmp}/bench.db")
+        settings = get_settings().with_changes(model_dir=Path(tmp) / "models", database_url=f"sqlite:///{tmp}/bench.db")
         shutil.copytree(shipped.root / version, settings.model_dir / version)
         (settings.model_dir / "default.txt").write_text(version + "\n")
         store, storage = ModelStore(settings.model_dir), Storage(settings.database_url)

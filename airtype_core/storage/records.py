@@ -16,9 +16,9 @@ from typing import Any, Sequence
 import numpy as np
 from sqlalchemy import Select
 
-from .charset import validate_label
-from .db_models import CORRECTION_TYPES, SOURCES, TrainingSample, utcnow
-from .ink import Ink
+from ..recognition.charset import validate_label
+from ..recognition.ink import Ink
+from .tables import CORRECTION_TYPES, SOURCES, TrainingSample, utcnow
 
 _FEATURE_DECIMALS = 4  # features are recomputable from the ink; 4 decimals halve their JSON
 

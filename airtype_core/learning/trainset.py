@@ -15,22 +15,20 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from .charset import CLASS_INDEX, CLASSES
-from .features import FeatureConfig, featurize
-from .ink import Ink, InkError
+from ..recognition.charset import CLASS_INDEX, CLASSES
+from ..recognition.features import FeatureConfig, featurize
+from ..recognition.ink import Ink, InkError
 from .synth import SynthConfig, elastic, random_affine, sample
-from .training import TrainingCancelled
+from .trainer import TrainingCancelled
 
 if TYPE_CHECKING:
-    from .finetune import TrainOptions
+    from .options import TrainOptions
 
 SYNTHETIC_VAL_PER_CLASS = 4  # held-out synthetic inks for each class the user has no held-out sample of
 
 # Distortions of a stored ink: geometric only (the writer's stroke order and pen
-# lifts are kept), and stronger than synth's defaults. Copies that look like other
-# writers teach more than near-duplicates: fine-tuning hershey-v1 on 5 real inks per
-# class (bench-finetune, 1,500 held-out inks) reached 0.840 folded accuracy with these,
-# 0.819 at synth's strength and 0.820 with half of it.
+# lifts are kept), and stronger than synth's defaults: copies that look like other
+# writers teach more than near-duplicates (measured: docs/what-we-tried.md).
 USER_INK_DISTORTION = SynthConfig(rotate_deg=18.0, shear=0.45, aspect=0.35, elastic=0.09, stroke_shift=0.07,
                                   jitter=0.005)
 

@@ -16,9 +16,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .charset import CLASS_INDEX, NUM_CLASSES
-from .features import FeatureConfig, featurize
-from .ink import Ink, InkError
+from ..recognition.charset import CLASS_INDEX, NUM_CLASSES
+from ..recognition.features import FeatureConfig, featurize
+from ..recognition.ink import Ink, InkError
 from .trainset import distort_ink
 
 CHUNK = 2_000  # inks per worker job; the result depends on the chunking, never on the worker count

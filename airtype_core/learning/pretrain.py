@@ -19,13 +19,14 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .charset import CLASSES, category
-from .features import FeatureConfig
-from .modelstore import Manifest, ModelStore
+from ..recognition.calibration import MIN_TEMPERATURE, fit_temperature
+from ..recognition.charset import CLASSES, category
+from ..recognition.evaluation import summarize
+from ..recognition.features import FeatureConfig
+from ..recognition.modelstore import Manifest, ModelStore
 from .realset import BalancedEpochs, featurize_pool, features_of, split_writers
 from .synth import SynthConfig, synthetic_dataset
-from .training import TrainConfig, Trainer, TrainProgress, evaluate_logits, fit_temperature
-from .evaluation import summarize
+from .trainer import TrainConfig, Trainer, TrainProgress, evaluate_logits
 
 NOMINAL_SAMPLES_PER_S = 330  # training throughput of the reference 2-core machine
 EPOCHS = 3  # each synthetic sample is seen this many times
@@ -56,10 +57,6 @@ class RealRecipe:
 
 
 CALIBRATION_HARDNESS = 2.5  # temperature is fitted on distortions this much stronger than training's
-# Label smoothing already softens the model; any synthetic set, however distorted,
-# asks for T < 1 (sharper), which real writers, making mistakes no font suggests,
-# do not bear out. So the fitted temperature may soften but never sharpen.
-MIN_TEMPERATURE = 1.0
 
 
 def _chunk(args: tuple[int, int, int, SynthConfig]) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +128,7 @@ def _initial_model(out_dir: str, init: str | None):
 
 def _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unipen, sites, exclude_sites,
                    init, recipe: RealRecipe, val_per_class: int) -> Manifest:
-    from .formats.unipen import read_unipen
+    from ..formats.unipen import read_unipen
 
     started = time.perf_counter()
     data = read_unipen(unipen, sites=sites, exclude_sites=exclude_sites or ())

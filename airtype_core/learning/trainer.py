@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .model import AirTypeNet
+from ..recognition.model import AirTypeNet
 
 
 def select_device() -> torch.device:
@@ -54,19 +54,16 @@ class TrainConfig:
     label_smoothing: float = 0.1
     patience: int = 3
     # Fewer held-out inks than this, and the trainer neither stops early nor goes back to
-    # an earlier epoch: it keeps the weights the whole schedule ends with. On 62 held-out
-    # inks (one a class) one ink is 1.6 points, more than an epoch changes, so "the best
-    # epoch" is a coin toss: fine-tuning hershey-v3 on 248 real inks, it picked epoch 2
-    # (0.832 folded on 5,890 other real inks) where the last epoch reached 0.858.
+    # an earlier epoch: it keeps the weights the whole schedule ends with. On a few dozen
+    # held-out inks one ink moves accuracy more than an epoch does, so "the best epoch"
+    # would be a coin toss (docs/what-we-tried.md).
     min_val_for_selection: int = 200
     seed: int = 0
 
     @classmethod
     def fine_tune(cls, **overrides) -> "TrainConfig":
         """Fine-tuning: the seed's 5 epochs and patience 2, and a peak learning rate a third
-        of training from scratch (the seed says a tenth). Fine-tuning hershey-v3 on 5 real inks
-        a class (last epoch, 5,890 other real inks): peak 1e-3 reached 0.840 folded accuracy,
-        3e-3 0.858, 5e-3 0.852 and the largest single-class losses."""
+        of training from scratch (the seed says a tenth; a third measured best)."""
         return cls(**{"epochs": 5, "lr": 3e-4, "max_lr": 3e-3, "patience": 2, **overrides})
 
 
@@ -209,20 +206,3 @@ class Trainer:
         result.duration_s = time.perf_counter() - start
         result.samples_per_s = seen / max(result.duration_s, 1e-9)
         return result
-
-
-def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """Temperature T minimizing the NLL of softmax(logits / T) on held-out data."""
-    logits_t = torch.from_numpy(np.asarray(logits, dtype=np.float32))
-    labels_t = torch.from_numpy(np.asarray(labels, dtype=np.int64))
-    log_t = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
-
-    def closure():
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(logits_t / log_t.exp(), labels_t)
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    return float(np.clip(log_t.exp().item(), 0.05, 20.0))

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .charset import CLASS_INDEX, CLASSES, LOOKALIKE_GROUPS
+from ..recognition.charset import CLASS_INDEX, CLASSES, LOOKALIKE_GROUPS
+from ..recognition.ink import Ink
 from .glyphs import SOURCE_WEIGHTS, Template, templates
-from .ink import Ink
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def synthetic_dataset(
     n: int, seed: int, seq_len: int = 50, cfg: SynthConfig = SynthConfig()
 ) -> tuple[np.ndarray, np.ndarray]:
     """`n` featurized synthetic samples, classes balanced: (n, seq_len, 7) float32, (n,) int64."""
-    from .features import FeatureConfig, featurize
+    from ..recognition.features import FeatureConfig, featurize
 
     rng = np.random.default_rng(seed)
     feature_cfg = FeatureConfig(seq_len)

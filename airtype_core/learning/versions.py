@@ -13,8 +13,14 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from .modelstore import MANIFEST, WEIGHTS, Manifest, ModelLoadError, ModelStore
-from .storage import Storage
+from ..recognition.modelstore import (
+    MANIFEST,
+    WEIGHTS,
+    Manifest,
+    ModelLoadError,
+    ModelStore,
+)
+from ..storage.store import Storage
 
 
 @dataclass(frozen=True)

@@ -8,20 +8,10 @@ from typing import Iterable
 
 import numpy as np
 
+from .calibration import expected_calibration_error
 from .charset import CLASS_INDEX, CLASSES, category, fold
 from .ink import InkError, LabeledInk
 from .predictor import Predictor
-
-
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    ece = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
-    return float(ece)
 
 
 def summarize(probs: np.ndarray, labels: np.ndarray, latencies_ms: np.ndarray | None = None) -> dict:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .charset import CLASSES
+from ..recognition.charset import CLASSES
 
 # font -> the kind of hand it stands for
 HERSHEY_FONTS = {"futural": "print", "scripts": "script", "cursive": "script"}

@@ -25,15 +25,15 @@ from itertools import count
 
 import numpy as np
 
-from .hand_tracking import AirConfig, HandFrame
-from .synthetic_hands import demo_frames
+from ..air.hand_tracking import AirConfig, HandFrame
+from ..air.synthetic_hands import demo_frames
 
 WIDTH, HEIGHT = 640, 480
 WARMUP_FRAMES = 5  # the first MediaPipe calls build the graph; they are not counted
 DISTINCT_FRAMES = 24  # generated once and cycled: 200 full frames would be 180 MB
 
 
-def _scene(k: int, rng: np.random.Generator) -> np.ndarray:
+def background_scene(k: int, rng: np.random.Generator) -> np.ndarray:
     """One (480, 640, 3) uint8 BGR frame: moving gradient, a moving disc, noise."""
     yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
     phase = k * 0.2
@@ -83,10 +83,13 @@ def _ms(values: list[float], q: float) -> float:
 
 def run_air_benchmark(frames: int = 200) -> dict:
     """Process `frames` generated 640x480 frames through MediaPipe + tracking + overlay; returns the figures."""
-    from .camera import FrameProcessor, HandDetector  # cv2 and MediaPipe only when benchmarking
+    from ..air.camera import (  # cv2 and MediaPipe only when benchmarking
+        FrameProcessor,
+        HandDetector,
+    )
 
     rng = np.random.default_rng(0)
-    scenes = [_scene(k, rng) for k in range(DISTINCT_FRAMES)]
+    scenes = [background_scene(k, rng) for k in range(DISTINCT_FRAMES)]
     config = AirConfig()
     script = _script()
     inks: queue.Queue = queue.Queue()

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..settings import Settings, get_settings
 from .charset import CLASSES
 from .features import FeatureConfig, featurize
 from .ink import Ink
 from .modelstore import LoadedModel, ModelStore
-from .settings import Settings, get_settings
 
 TOP_K = 5
 # Batch-1 LSTM steps are too small to split across cores: one thread is as fast when

@@ -22,8 +22,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .db_models import make_engine, sqlite_file, upgrade_database
 from .records import DatabaseLockedError, DatabaseUnavailableError, StorageError
+from .tables import make_engine, sqlite_file, upgrade_database
 
 
 class Database:

@@ -24,7 +24,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .ink import Ink
+from ..recognition.ink import Ink
+from ..settings import default
 
 # MediaPipe hand landmark indices (https://ai.google.dev/edge/mediapipe/solutions/vision/hand_landmarker)
 WRIST, THUMB_IP, THUMB_TIP, INDEX_TIP, MIDDLE_MCP, PINKY_MCP = 0, 3, 4, 8, 9, 17
@@ -48,18 +49,19 @@ EXTENDED_RATIO = 1.15  # a finger is straight when its tip is this much farther 
 
 @dataclass(frozen=True)
 class AirConfig:
-    """Every threshold of air writing; `from_settings` reads the user's overrides."""
+    """Every threshold of air writing. The defaults are the settings' (`AIRTYPE_AIR_*`,
+    `AIRTYPE_ONE_EURO_*`, see settings.py); `from_settings` reads the user's overrides."""
 
-    pause_s: float = 0.8  # no pen-down for this long ends the character
-    min_cutoff: float = 1.0  # One Euro: Hz at rest (lower = smoother, more lag)
-    beta: float = 0.02  # One Euro: cutoff gained per px/s of speed (higher = less lag when fast)
-    d_cutoff: float = 1.0  # One Euro: Hz for the speed estimate
-    pinch_down: float = 0.30  # thumb-index gap / palm size below which the pen goes down
-    pinch_up: float = 0.45  # ... and above which it comes up again (the gap between is the hysteresis)
-    debounce_frames: int = 2  # consecutive frames a pen change needs
-    open_hand_frames: int = 2  # consecutive open-hand frames that end the character
-    min_points: int = 5  # a character with fewer points is a blip
-    min_extent: float = 0.03  # ... or one whose box is smaller than this fraction of the frame's shorter side
+    pause_s: float = default("air_pause_s")  # no pen-down for this long ends the character
+    min_cutoff: float = default("one_euro_min_cutoff")  # One Euro: Hz at rest (lower = smoother, more lag)
+    beta: float = default("one_euro_beta")  # One Euro: cutoff gained per px/s of speed (higher = less lag when fast)
+    d_cutoff: float = default("one_euro_d_cutoff")  # One Euro: Hz for the speed estimate
+    pinch_down: float = default("air_pinch_down")  # thumb-index gap / palm size below which the pen goes down
+    pinch_up: float = default("air_pinch_up")  # ... and above which it comes up again (the gap between is the hysteresis)
+    debounce_frames: int = default("air_debounce_frames")  # consecutive frames a pen change needs
+    open_hand_frames: int = default("air_open_hand_frames")  # consecutive open-hand frames that end the character
+    min_points: int = default("air_min_points")  # a character with fewer points is a blip
+    min_extent: float = default("air_min_extent")  # ... or one whose box is smaller than this fraction of the frame's shorter side
 
     def __post_init__(self) -> None:
         if not 0 < self.pinch_down < self.pinch_up:

@@ -21,9 +21,28 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from .charset import CLASS_INDEX, validate_label
+from ..recognition.charset import CLASS_INDEX, validate_label
+from ..recognition.ink import Ink
+from ..settings import get_settings
 from .database import Database
-from .db_models import (
+from .records import (
+    CharAccuracy,
+    CollectionSessionInfo,
+    InvalidInputError,
+    ModelVersionInfo,
+    NewSample,
+    NotFoundError,
+    ParticipantInfo,
+    SampleFilter,
+    SamplePage,
+    SampleRecord,
+    TrainingSessionInfo,
+    from_row,
+    one_of,
+    sample_record,
+    sample_row,
+)
+from .tables import (
     COLLECTION_STATUSES,
     TRAINING_KINDS,
     TRAINING_STATUSES,
@@ -34,34 +53,6 @@ from .db_models import (
     TrainingSession,
     utcnow,
 )
-from .ink import Ink
-from .records import (  # the value types and errors of this module's methods, importable from here too
-    CharAccuracy,
-    CollectionSessionInfo,
-    DatabaseLockedError,
-    DatabaseUnavailableError,
-    InvalidInputError,
-    ModelVersionInfo,
-    NewSample,
-    NotFoundError,
-    ParticipantInfo,
-    SampleFilter,
-    SamplePage,
-    SampleRecord,
-    StorageError,
-    TrainingSessionInfo,
-    from_row,
-    one_of,
-    sample_record,
-    sample_row,
-)
-from .settings import get_settings
-
-__all__ = [
-    "INTERRUPTED", "CharAccuracy", "CollectionSessionInfo", "DatabaseLockedError", "DatabaseUnavailableError",
-    "InvalidInputError", "ModelVersionInfo", "NewSample", "NotFoundError", "ParticipantInfo", "SampleFilter",
-    "SamplePage", "SampleRecord", "Storage", "StorageError", "TrainingSessionInfo",
-]
 
 INTERRUPTED = "interrupted (the process stopped)"
 
@@ -330,10 +321,15 @@ class Storage:
         with self.session() as s:
             return [from_row(TrainingSessionInfo, r) for r in s.scalars(stmt.limit(limit))]
 
-    def mark_interrupted_sessions(self) -> int:
-        """Runs still `running` when the app starts died with their process: mark them failed."""
+    def mark_interrupted_sessions(self, session_ids: Iterable[int]) -> int:
+        """These runs died with their process: those still `running` are marked failed. The caller
+        knows which runs are dead (learning.jobs); other runs sharing the database are left alone."""
+        ids = list(session_ids)
+        if not ids:
+            return 0
         with self.session(write=True, failed="old training runs were not updated") as s:
-            rows = list(s.scalars(select(TrainingSession).where(TrainingSession.status == "running")))
+            rows = list(s.scalars(select(TrainingSession).where(
+                TrainingSession.status == "running", TrainingSession.id.in_(ids))))
             for row in rows:
                 row.status, row.error, row.finished_at = "failed", INTERRUPTED, utcnow()
                 row.duration_s = (row.finished_at - row.started_at).total_seconds()

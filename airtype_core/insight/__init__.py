@@ -1,0 +1,4 @@
+"""Insight: what the stored answers say (statistics, practice suggestions).
+
+Aggregations run in SQL through `storage`; results are small typed records.
+"""
