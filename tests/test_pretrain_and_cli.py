@@ -46,6 +46,32 @@ def test_tiny_pretrain_writes_a_loadable_versioned_model(tmp_path):
     assert loaded.manifest.training["train_samples"] > 0
 
 
+def test_held_out_writers_are_never_trained_on():
+    from types import SimpleNamespace
+
+    from airtype_core.learning.realset import split_writers
+
+    chars = [SimpleNamespace(writer=f"s{site}/w{w}", label="a") for site in range(4) for w in range(8) for _ in range(5)]
+    chars += [SimpleNamespace(writer="tiny/w0", label="b")]  # a site with one writer stays in training
+    split = split_writers(chars, seed=0)
+    writers = [{c.writer for c in part} for part in (split.train, split.select, split.report)]
+    assert all(writers) and not (writers[0] & writers[1] or writers[0] & writers[2] or writers[1] & writers[2])
+    assert "tiny/w0" in writers[0] and len(split.train) + len(split.select) + len(split.report) == len(chars)
+
+
+def test_pretraining_epochs_draw_every_class_about_equally():
+    from airtype_core.learning.realset import BalancedEpochs
+
+    y_real = np.array([0] * 3000 + [1] * 30 + [2] * 300)  # a 100:1 imbalance, as e against J and more
+    order = BalancedEpochs(y_real, n_synthetic=100, epoch_size=3000, synthetic_share=0.1)
+    idx = order(np.random.default_rng(0))
+    assert len(idx) == len(order) == 3000
+    real = idx[idx < len(y_real)]
+    counts = np.bincount(y_real[real], minlength=3)
+    assert counts.min() > 0.8 * counts.max(), counts
+    assert (idx >= len(y_real)).sum() == 300  # the synthetic share
+
+
 def test_pretrain_on_unipen_names_its_data_and_licence_and_is_reproducible(tmp_path):
     def build(out):
         return pretrain(str(out), minutes=0.02, seed=2, version="tiny-real", log=lambda _: None, val_per_class=1,
