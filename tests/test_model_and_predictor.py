@@ -61,6 +61,10 @@ def test_shipped_model_exists_with_a_complete_manifest():
     assert manifest.classes == list(CLASSES)
     assert manifest.temperature > 0
     assert manifest.training["kind"] == "pretrain"
+    # the model card names every source it learned from and its licence; CC BY data its DOI too
+    assert manifest.card["data"] and all(source["licence"] for source in manifest.card["data"])
+    assert all(source["doi"] for source in manifest.card["data"] if source["licence"] == "CC BY 4.0")
+    assert manifest.card["held_out"]["top1"] > 0
     size = (SHIPPED_MODEL_DIR / version / "model.pt").stat().st_size
     assert size < 5 * 2**20, "a few MB at most"
 

@@ -158,9 +158,9 @@ def test_shipped_model_reads_real_handwriting_above_the_floor():
     probs = np.concatenate([predictor.probabilities([i.ink for i in items[k : k + 500]])
                             for k in range(0, len(items), 500)])
     metrics = summarize(probs, np.array([CLASS_INDEX[i.label] for i in items]))
-    assert metrics["samples"] == 6200
-    assert metrics["top1_folded"] >= 0.75
-    assert metrics["top5"] >= 0.90
+    assert metrics["samples"] == 4141  # two sites the model never saw (aga, imp)
+    assert metrics["top1_folded"] >= 0.94  # issue 12's floor for the shipped model
+    assert metrics["top5"] >= 0.99
 
 
 def test_cli_bench_finetune_compares_before_and_after_and_leaves_the_shipped_model_alone(tmp_path):
