@@ -8,7 +8,7 @@ import sys
 
 from .recognition.charset import LabelError
 from .recognition.ink import InkError
-from .settings import SettingsError
+from .settings import SettingsError, get_settings
 
 
 def _cmd_pretrain(args: argparse.Namespace) -> int:
@@ -232,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        get_settings()  # every command needs them: a bad one is reported first, whatever was asked
         return args.func(args)
     except SettingsError as exc:
         print(f"error: AirType cannot run with these settings:\n{exc}", file=sys.stderr)
