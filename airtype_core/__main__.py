@@ -14,7 +14,10 @@ from .settings import SettingsError, get_settings
 def _cmd_pretrain(args: argparse.Namespace) -> int:
     from .learning.pretrain import pretrain
 
-    pretrain(args.out, minutes=args.minutes, seed=args.seed, version=args.version)
+    if (args.sites or args.exclude_sites) and not args.unipen:
+        raise SystemExit("--sites and --exclude-sites choose among the sites of --unipen DIR")
+    pretrain(args.out, minutes=args.minutes, seed=args.seed, version=args.version, unipen=args.unipen,
+             sites=args.sites, exclude_sites=args.exclude_sites, init=args.init)
     return 0
 
 
@@ -47,6 +50,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+UNREADABLE_SHOWN = 20  # unreadable lines listed by `evaluate`
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .recognition.evaluation import evaluate
     from .recognition.ink import read_jsonl
@@ -59,15 +65,23 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     predictor = Predictor()
     metrics = evaluate(predictor, samples, tta=args.tta)
     metrics["unreadable_lines"] = len(errors)
+    metrics["unreadable"] = errors[:UNREADABLE_SHOWN]  # "line N: why"; the count has them all
     if args.json:
         print(json.dumps(metrics))
-    else:
-        cats = metrics["per_category"]
-        print(f"model {metrics['model_version']} on {metrics['samples']} inks from {args.data}")
-        print(f"  top1 {metrics['top1']:.3f}   top1_folded {metrics['top1_folded']:.3f}   top5 {metrics['top5']:.3f}")
-        print(f"  digits {cats['digits']:.3f}   upper {cats['upper']:.3f}   lower {cats['lower']:.3f}")
-        print(f"  ECE {metrics['ece']:.3f}   latency p50 {metrics['latency_ms_p50']:.2f} ms, p95 {metrics['latency_ms_p95']:.2f} ms")
-        print("  most confused: " + ", ".join(f"{a}->{p} x{n}" for a, p, n in metrics["top_confusions"][:10]))
+        return 0
+    # a file may hold one category only (digits, say): the others have no figure
+    cats = {k: "-" if v is None else f"{v:.3f}" for k, v in metrics["per_category"].items()}
+    print(f"model {metrics['model_version']} on {metrics['samples']} inks from {args.data}")
+    print(f"  top1 {metrics['top1']:.3f}   top1_folded {metrics['top1_folded']:.3f}   top5 {metrics['top5']:.3f}")
+    print(f"  digits {cats['digits']}   upper {cats['upper']}   lower {cats['lower']}")
+    if "latency_ms_p50" in metrics:
+        print(f"  ECE {metrics['ece']:.3f}   latency p50 {metrics['latency_ms_p50']:.2f} ms, "
+              f"p95 {metrics['latency_ms_p95']:.2f} ms")
+    print("  most confused: " + ", ".join(f"{a}->{p} x{n}" for a, p, n in metrics["top_confusions"][:10]))
+    if errors or metrics["skipped_inks"]:
+        print(f"  {len(errors)} unreadable lines, {metrics['skipped_inks']} inks that are no character (skipped)")
+        for error in errors[:UNREADABLE_SHOWN]:
+            print(f"    {error}")
     return 0
 
 
@@ -182,11 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m airtype_core", description="AirType handwriting recognition")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("pretrain", help="train the default model on synthetic Hershey-font handwriting")
+    p = sub.add_parser("pretrain", help="train a model on real UNIPEN handwriting (--unipen) and synthetic handwriting")
     p.add_argument("--out", required=True, help="model directory (a version folder is created inside)")
     p.add_argument("--minutes", type=float, default=30.0, help="training budget on the reference 2-core CPU")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--version", help="version name (default: hershey-<date>-s<seed>)")
+    p.add_argument("--version", help="version name (default: hershey-<date>-s<seed> or unipen-<date>-s<seed>)")
+    p.add_argument("--unipen", metavar="DIR", help="a UNIPEN folder (e.g. the train_r01_v07 download): train on its characters too")
+    sites = p.add_mutually_exclusive_group()
+    sites.add_argument("--sites", nargs="+", metavar="SITE", help="only these sites of --unipen (e.g. apa app)")
+    sites.add_argument("--exclude-sites", nargs="+", metavar="SITE", help="all sites of --unipen but these")
+    p.add_argument("--init", metavar="VERSION", help="start from this version in --out (e.g. hershey-v3) instead of random weights")
     p.set_defaults(func=_cmd_pretrain)
 
     p = sub.add_parser("predict", help="recognize one ink (JSON strokes or a canvas export)")

@@ -191,7 +191,8 @@ versions = list_versions(store)
 st.dataframe(
     [{"version": v.version, "in use": "✓" if v.is_active else "", "kind": v.kind,
       "created": datetime.fromisoformat(v.created_at).strftime("%Y-%m-%d %H:%M"), "parent": v.parent_version or "",
-      "held-out accuracy": v.held_out_top1, "parent on same samples": v.parent_top1, "note": v.reason or ""}
+      "held-out accuracy": v.held_out_top1, "parent on same samples": v.parent_top1, "note": v.reason or "",
+      "learned from": v.learned_from}
      for v in versions],
     hide_index=True,
     column_config={"held-out accuracy": st.column_config.NumberColumn(format="percent"),

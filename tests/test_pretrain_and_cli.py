@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from model_files import tree_hashes
 
 from airtype_core.learning.pretrain import pretrain
@@ -18,6 +19,7 @@ from airtype_core.recognition.modelstore import ModelStore
 from airtype_core.settings import PROJECT_ROOT
 
 DEV_FILE = PROJECT_ROOT.parent / "shared" / "data" / "unipen-dev.jsonl"
+UNIPEN_FIXTURES = PROJECT_ROOT / "tests" / "data" / "unipen"
 
 
 def test_synthetic_data_is_reproducible_and_balanced():
@@ -42,6 +44,48 @@ def test_tiny_pretrain_writes_a_loadable_versioned_model(tmp_path):
     assert loaded.manifest.temperature == manifest.temperature >= 1.0
     assert loaded.manifest.metrics["history"], "per-epoch history is kept"
     assert loaded.manifest.training["train_samples"] > 0
+
+
+def test_held_out_writers_are_never_trained_on():
+    from types import SimpleNamespace
+
+    from airtype_core.learning.realset import split_writers
+
+    chars = [SimpleNamespace(writer=f"s{site}/w{w}", label="a") for site in range(4) for w in range(8) for _ in range(5)]
+    chars += [SimpleNamespace(writer="tiny/w0", label="b")]  # a site with one writer stays in training
+    split = split_writers(chars, seed=0)
+    writers = [{c.writer for c in part} for part in (split.train, split.select, split.report)]
+    assert all(writers) and not (writers[0] & writers[1] or writers[0] & writers[2] or writers[1] & writers[2])
+    assert "tiny/w0" in writers[0] and len(split.train) + len(split.select) + len(split.report) == len(chars)
+
+
+def test_pretraining_epochs_draw_every_class_about_equally():
+    from airtype_core.learning.realset import BalancedEpochs
+
+    y_real = np.array([0] * 3000 + [1] * 30 + [2] * 300)  # a 100:1 imbalance, as e against J and more
+    order = BalancedEpochs(y_real, n_synthetic=100, epoch_size=3000, synthetic_share=0.1)
+    idx = order(np.random.default_rng(0))
+    assert len(idx) == len(order) == 3000
+    real = idx[idx < len(y_real)]
+    counts = np.bincount(y_real[real], minlength=3)
+    assert counts.min() > 0.8 * counts.max(), counts
+    assert (idx >= len(y_real)).sum() == 300  # the synthetic share
+
+
+def test_pretrain_on_unipen_names_its_data_and_licence_and_is_reproducible(tmp_path):
+    def build(out):
+        return pretrain(str(out), minutes=0.02, seed=2, version="tiny-real", log=lambda _: None, val_per_class=1,
+                        unipen=str(UNIPEN_FIXTURES), exclude_sites=["bad"])
+
+    manifest = build(tmp_path / "a")
+    unipen = manifest.card["data"][0]
+    assert unipen["licence"] == "CC BY 4.0" and unipen["doi"] == "10.5281/zenodo.1195803"
+    assert unipen["sites"] == ["demo"] and unipen["characters"] == 10
+    assert manifest.card["data"][1]["share_of_training"] > 0  # the synthetic generator is in the mix
+    assert ModelStore(tmp_path / "a").manifest("tiny-real").card == json.loads(json.dumps(manifest.card))
+    build(tmp_path / "b")
+    first, second = (ModelStore(tmp_path / d).load("tiny-real").model.state_dict() for d in "ab")
+    assert all(torch.equal(first[k], second[k]) for k in first), "same command and seed, same weights"
 
 
 def _cli(*args: str, **env) -> subprocess.CompletedProcess:
@@ -85,6 +129,21 @@ def test_cli_evaluate_prints_the_documented_keys(tmp_path):
         assert key in metrics
     assert metrics["samples"] == 3
     assert 0 <= metrics["top1"] <= metrics["top1_folded"] <= 1
+
+
+def test_cli_evaluate_reads_a_one_category_file_and_reports_unreadable_lines(tmp_path):
+    data = tmp_path / "digits.jsonl"
+    rng = np.random.default_rng(6)
+    lines = [json.dumps({"label": c, "strokes": sample(rng, c)[0].to_lists()}) for c in "0123"]
+    lines.insert(2, '{"label": "7", "strokes": oops}')
+    data.write_text("\n".join(lines) + "\n")
+    text = _cli("evaluate", "--data", str(data))
+    assert text.returncode == 0, text.stderr
+    assert "digits " in text.stdout and "upper -" in text.stdout and "lower -" in text.stdout
+    assert "1 unreadable lines" in text.stdout and "line 3:" in text.stdout
+    metrics = json.loads(_cli("evaluate", "--data", str(data), "--json").stdout)
+    assert metrics["samples"] == 4 and metrics["per_category"]["upper"] is None
+    assert metrics["unreadable_lines"] == 1 and metrics["unreadable"][0].startswith("line 3:")
 
 
 @pytest.mark.skipif(not DEV_FILE.exists(), reason="the UNIPEN dev file is not on this machine")

@@ -143,8 +143,9 @@ def test_finetune_makes_a_new_version_with_its_parent_and_records_the_run(finetu
     assert run.samples_used == len(CHARS) * 5 and run.device == "cpu"
     assert [e["epoch"] for e in run.history] == [1] and run.history[0]["val_acc"] is not None
     assert run.params["epochs"] == 1 and run.duration_s > 0
-    # both models were scored on the same held-out samples, and the page can show both
-    assert run.metrics["held_out_samples"] == run.metrics["parent"]["held_out_samples"] == len(CHARS)
+    # both models were scored on the same held-out samples, and the page can show both: one held out
+    # a class, dealt in two halves; the other half chose the epoch and the temperature
+    assert run.metrics["held_out_samples"] == run.metrics["parent"]["held_out_samples"] == len(CHARS) // 2
     assert {"held_out_top1", "synthetic_top1"} <= set(run.metrics) and run.metrics["reason"]
 
     recorded = {v.version: v for v in env.storage.list_model_versions()}
@@ -180,6 +181,35 @@ def test_worse_model_is_kept_back_with_the_reason(env):
     assert kept.reason == outcome.reason and not kept.is_active and kept.parent_version == env.shipped
     # "best so far" is the model still in use, not the lower score of the one kept back
     assert readiness(env.storage, TINY, env.settings).best_accuracy == outcome.parent_metrics["held_out_top1"]
+
+
+def test_misclassified_only_verdict_cannot_be_won_by_construction(tmp_path):
+    """Trained on the samples the active model misread, a new model must not be judged on those
+    alone: the active model scores 0% on them by construction, and anything would beat it."""
+    from airtype_core.learning.synth import SynthConfig
+
+    env = Env(tmp_path)
+    predictor = Predictor(env.settings, env.store)
+    rng, hard = np.random.default_rng(3), SynthConfig().harder(2.5)
+    answers = []
+    for _ in range(14):
+        for char in "abdegkqrty":
+            ink = sample(rng, char, hard)[0]
+            answers.append(NewSample.from_prediction(ink, predictor.predict(ink), char))
+    env.storage.save_samples(answers)
+    misread = sum(a.predicted_char != a.actual_char for a in answers)
+    assert 20 <= misread <= len(answers) - 20, "the setup needs inks the model misreads and inks it reads"
+
+    # one epoch from random weights: a useless model, which a fair verdict must keep back
+    options = replace(TINY, mode="full", misclassified_only=True, min_samples=10)
+    outcome = run_training(options, env.storage, env.store, settings=env.settings)
+    assert outcome.samples_used == misread
+    # judged beside inks the active model read right (and training never saw), it is not at 0%
+    assert outcome.parent_metrics["held_out_top1"] > 0.3
+    assert outcome.new_metrics["held_out_top1"] < outcome.parent_metrics["held_out_top1"]
+    assert not outcome.activated and outcome.reason.startswith("kept back")
+    assert env.store.active_version() == env.shipped
+    env.storage.close()
 
 
 def test_too_few_samples_are_refused_before_anything_starts(env):

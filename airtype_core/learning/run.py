@@ -9,9 +9,13 @@
    are not forgotten (steps 1-3: trainset.py);
 4. `Trainer.fit` from the active model (fine-tuning, then blended with a share of
    the active model's weights) or from random weights (full);
-5. the calibration temperature is refitted on the held-out data;
-6. the new and the active model are scored on the same held-out data; the new
-   one is saved as a version (parent = active) and activated only if it is not worse.
+5. the held-out inks are dealt in two: one half chooses the epoch and refits the
+   calibration temperature, the other half judges (`_split_held_out`);
+6. the new and the active model are scored on the judging half; the new one is
+   saved as a version (parent = active) and activated only if it is not worse.
+   With "misclassified only", the judging half also holds a share of the samples
+   the model read right (never trained on), so the active model does not score 0%
+   by construction: both are judged on inks like all of the user's.
 
 Every run is a training_sessions row, from `running` to completed, failed or cancelled.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -30,7 +34,8 @@ import torch
 from ..recognition.calibration import MIN_TEMPERATURE, fit_temperature
 from ..recognition.charset import CLASSES
 from ..recognition.evaluation import summarize
-from ..recognition.features import FeatureConfig
+from ..recognition.features import FeatureConfig, featurize
+from ..recognition.ink import Ink, InkError
 from ..recognition.modelstore import Manifest, ModelStore, new_version_name
 from ..settings import Settings, get_settings
 from ..storage.store import Storage
@@ -45,7 +50,8 @@ from .trainer import (
     evaluate_logits,
     select_device,
 )
-from .trainset import TrainingSet, build_training_set
+from .synth import sample
+from .trainset import SYNTHETIC_VAL_PER_CLASS, TrainingSet, build_training_set
 from .versions import activate_version, sync_versions
 
 RETENTION_TOLERANCE = 0.05  # a new model may lose this much on the classes the user never drew
@@ -79,15 +85,60 @@ def blend_with_parent(tuned: torch.nn.Module, parent: torch.nn.Module, share: fl
 # --- comparing the new model with the active one ------------------------------
 
 
-def _held_out_metrics(logits: np.ndarray, temperature: float, data: TrainingSet) -> dict[str, Any]:
-    probs = torch.softmax(torch.from_numpy(logits) / temperature, dim=1).numpy()
+@dataclass(frozen=True, eq=False)
+class HeldOut:
+    """Held-out inks: the user's first (`user` of them), then synthetic ones."""
+    x: np.ndarray  # (N, T, 7)
+    y: np.ndarray  # (N,)
+    user: int
+
+
+def _stack(parts: list[np.ndarray], seq_len: int) -> np.ndarray:
+    return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, seq_len, 7), np.float32)
+
+
+def _split_held_out(data: TrainingSet, right: list[tuple[Ink, str]], features: FeatureConfig,
+                    seed: int) -> tuple[HeldOut, HeldOut]:
+    """(select, judge): the epoch choice and temperature must not be the data that judges them.
+
+    The user's held-out inks are dealt alternately (they come class by class, so both halves
+    see most classes); the synthetic held-out inks choose the epoch, and fresh synthetic inks
+    of the classes the judging half lacks judge what the user never drew. `right` are inks the
+    model read right that training never saw (misclassified-only runs): they join the judges
+    in the share the misclassified ones are held out in."""
     n = data.held_out
-    out: dict[str, Any] = {"held_out_samples": n, "synthetic_samples": len(data.y_val) - n}
+    x_user, y_user = data.x_val[:n], data.y_val[:n]
+    sel, judge = np.arange(0, n, 2), np.arange(1, n, 2)
+    select = HeldOut(_stack([x_user[sel], data.x_val[n:]], features.seq_len),
+                     np.concatenate([y_user[sel], data.y_val[n:]]), len(sel))
+    rng = np.random.default_rng(seed + 1)
+    share = len(judge) / max(data.samples_used, 1)
+    picked = [right[i] for i in rng.permutation(len(right))[: round(len(right) * share)]]
+    x_judge, y_judge = [x_user[judge]], [y_user[judge]]
+    for ink, label in picked:
+        try:
+            x_judge.append(featurize(ink, features)[None])
+            y_judge.append(np.array([CLASSES.index(label)]))
+        except InkError:
+            continue
+    user = sum(len(y) for y in y_judge)
+    missing = sorted(set(range(len(CLASSES))) - set(np.concatenate(y_judge).tolist()))
+    for label in missing:  # what the user never drew: synthetic inks, for the retention check
+        for _ in range(SYNTHETIC_VAL_PER_CLASS):
+            x_judge.append(featurize(sample(rng, CLASSES[label])[0], features)[None])
+            y_judge.append(np.array([label]))
+    return select, HeldOut(_stack(x_judge, features.seq_len), np.concatenate(y_judge).astype(np.int64), user)
+
+
+def _held_out_metrics(logits: np.ndarray, temperature: float, data: HeldOut) -> dict[str, Any]:
+    probs = torch.softmax(torch.from_numpy(logits) / temperature, dim=1).numpy()
+    n = data.user
+    out: dict[str, Any] = {"held_out_samples": n, "synthetic_samples": len(data.y) - n}
     if n:
-        user = summarize(probs[:n], data.y_val[:n])
+        user = summarize(probs[:n], data.y[:n])
         out.update(held_out_top1=user["top1"], held_out_top1_folded=user["top1_folded"], held_out_ece=user["ece"])
-    if len(data.y_val) > n:
-        out["synthetic_top1"] = summarize(probs[n:], data.y_val[n:])["top1"]
+    if len(data.y) > n:
+        out["synthetic_top1"] = summarize(probs[n:], data.y[n:])["top1"]
     return out
 
 
@@ -163,6 +214,9 @@ def run_training(
             lambda done, total: report(RunProgress("preparing", f"preparing the training inks: {done}/{total}",
                                                    session_id)),
         )
+        right = (storage.training_samples(replace(options.sample_filter(), misclassified_only=False, correct_only=True))
+                 if options.misclassified_only else [])
+        select, judge = _split_held_out(data, right, features, options.seed)
         storage.update_training_session(session_id, samples_used=data.samples_used)
         report(RunProgress("preparing", f"starting to train on {len(data.y_train)} inks", session_id))
 
@@ -174,16 +228,16 @@ def run_training(
 
         start_model = copy.deepcopy(parent.model) if options.mode == "finetune" else None
         result = Trainer(options.train_config(), device).fit(
-            data.x_train, data.y_train, data.x_val, data.y_val, model=start_model, progress=on_batch, should_stop=stop
+            data.x_train, data.y_train, select.x, select.y, model=start_model, progress=on_batch, should_stop=stop
         )
 
         if options.mode == "finetune":
             blend_with_parent(result.model, parent.model)
         report(RunProgress("evaluating", f"comparing with the active model {parent_version}", session_id))
-        logits = evaluate_logits(result.model, data.x_val)
-        temperature, fitted = _temperature(logits, data.y_val, parent.manifest.temperature)
-        new_metrics = _held_out_metrics(logits, temperature, data)
-        parent_metrics = _held_out_metrics(evaluate_logits(parent.model, data.x_val), parent.manifest.temperature, data)
+        temperature, fitted = _temperature(evaluate_logits(result.model, select.x), select.y,
+                                           parent.manifest.temperature)
+        new_metrics = _held_out_metrics(evaluate_logits(result.model, judge.x), temperature, judge)
+        parent_metrics = _held_out_metrics(evaluate_logits(parent.model, judge.x), parent.manifest.temperature, judge)
         activated, reason = _verdict(new_metrics, parent_metrics, parent_version)
         if activated and store.active_version() != pointer:
             activated, reason = False, (
@@ -206,6 +260,16 @@ def run_training(
             model_config=result.model.config.to_dict(),
             metrics={**metrics, "history": history},
             parent_version=parent_version,
+            card={
+                "data": [*(parent.manifest.card.get("data", []) if options.mode == "finetune" else []),
+                         {"name": "your stored samples", "samples": data.samples_used,
+                          "misclassified_only": options.misclassified_only}],
+                "initialized_from": parent_version if options.mode == "finetune" else None,
+                "recipe": f"{options.mode}, {result.epochs_run} epochs on {len(data.y_train)} inks "
+                          f"(your samples, {options.augmentation_factor} distorted copies each, synthetic inks)",
+                "held_out": {"what": f"{judge.user} of your held-out samples, not used to choose the epoch "
+                                     "or the temperature", "top1": new_metrics.get("held_out_top1")},
+            },
             training={"kind": options.mode, "options": options.to_dict(), "samples_used": data.samples_used,
                       "train_size": int(len(data.y_train)), "epochs_run": result.epochs_run,
                       "stopped_early": result.stopped_early, "samples_per_s": result.samples_per_s,

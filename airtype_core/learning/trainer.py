@@ -126,12 +126,17 @@ class Trainer:
         model: AirTypeNet | None = None,
         progress: Callable[[TrainProgress], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        epoch_order: Callable[[np.random.Generator], np.ndarray] | None = None,
     ) -> TrainResult:
+        """`epoch_order(rng)`, when given, picks each epoch's rows of `x_train` (always as many):
+        pretraining draws class-balanced epochs from a pool larger than one epoch."""
         cfg = self.config
         torch.manual_seed(cfg.seed)
         rng = np.random.default_rng(cfg.seed)
         model = (model or AirTypeNet()).to(self.device)
-        batches = max(1, math.ceil(len(x_train) / cfg.batch_size))
+        next_order = epoch_order or (lambda generator: generator.permutation(len(x_train)))
+        order = next_order(rng)
+        batches = max(1, math.ceil(len(order) / cfg.batch_size))
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=cfg.max_lr, epochs=cfg.epochs, steps_per_epoch=batches
@@ -146,7 +151,8 @@ class Trainer:
 
         for epoch in range(1, cfg.epochs + 1):
             model.train()
-            order = rng.permutation(len(x_train))
+            if epoch > 1:
+                order = next_order(rng)
             total_loss = total_correct = total_n = 0.0
             for b in range(batches):
                 if should_stop and should_stop():

@@ -35,6 +35,20 @@ class VersionInfo:
     is_active: bool
     is_default: bool
     metrics: dict[str, Any] = field(default_factory=dict)
+    learned_from: str = ""  # the model card's data, in one line: "UNIPEN train_r01_v07 (CC BY 4.0, ...) + ..."
+
+
+def card_summary(card: dict[str, Any]) -> str:
+    """One line naming what a version learned from, its licence and credit (from the model card)."""
+    parts = []
+    for source in card.get("data", []):
+        details = [source.get("licence"), source.get("doi") and f"doi:{source['doi']}"]
+        if source.get("characters"):
+            details.append(f"{source['characters']:,} characters, {len(source.get('sites', []))} sites")
+        if source.get("samples"):
+            details.append(f"{source['samples']} samples")
+        parts.append(f"{source.get('name', '?')} ({', '.join(d for d in details if d)})")
+    return " + ".join(parts)
 
 
 def _run_metrics(manifest: Manifest) -> dict[str, Any]:
@@ -48,10 +62,13 @@ def list_versions(store: ModelStore) -> list[VersionInfo]:
     out = []
     for m in store.manifests():
         metrics = _run_metrics(m)
+        # a pretrained version has no run verdict: its card's held-out figure stands in
+        held_out = metrics.get("held_out_top1", (m.card.get("held_out") or {}).get("top1"))
         out.append(VersionInfo(
             m.version, m.created_at, m.parent_version, str(m.training.get("kind", "pretrain")),
-            metrics.get("held_out_top1"), (metrics.get("parent") or {}).get("held_out_top1"), metrics.get("reason"),
-            m.version == active, m.version == default, metrics,
+            held_out, (metrics.get("parent") or {}).get("held_out_top1"),
+            metrics.get("reason") or (m.card.get("held_out") or {}).get("what"),
+            m.version == active, m.version == default, metrics, card_summary(m.card),
         ))
     return out
 

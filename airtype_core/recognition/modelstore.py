@@ -49,6 +49,9 @@ class Manifest:
     metrics: dict = field(default_factory=dict)
     parent_version: str | None = None
     training: dict = field(default_factory=dict)
+    # The model card: what it learned from (source, licence, sites, counts), the recipe,
+    # its figures on held-out data. Credit for CC BY data travels with the weights.
+    card: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Manifest":

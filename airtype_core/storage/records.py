@@ -107,6 +107,7 @@ class SampleFilter:
     chars: Sequence[str] = ()
     predicted_chars: Sequence[str] = ()
     misclassified_only: bool = False
+    correct_only: bool = False  # the samples the model that answered read right
     min_confidence: float | None = None
     max_confidence: float | None = None
     correction_types: Sequence[str] = ()
@@ -124,6 +125,7 @@ class SampleFilter:
             s.actual_char.in_(list(self.chars)) if self.chars else None,
             s.predicted_char.in_(list(self.predicted_chars)) if self.predicted_chars else None,
             s.is_correct.is_(False) if self.misclassified_only else None,
+            s.is_correct.is_(True) if self.correct_only else None,
             s.predicted_confidence >= self.min_confidence if self.min_confidence is not None else None,
             s.predicted_confidence <= self.max_confidence if self.max_confidence is not None else None,
             s.correction_type.in_(list(self.correction_types)) if self.correction_types else None,
