@@ -49,7 +49,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .recognition.evaluation import evaluate
-    from .recognition.ink import read_jsonl
+    from .formats.jsonl import read_jsonl
     from .recognition.predictor import Predictor
 
     errors: list[str] = []

@@ -3,14 +3,14 @@
 An ink is a tuple of strokes; a stroke is an (N, 3) float array of points
 `x, y, t` in any unit with **y growing downward** (screen orientation). `t` is
 NaN when the source has no clock (the canvas). Every source (canvas, webcam
-trail, JSON-lines file, stored sample) becomes an `Ink` here, and only here.
+trail, file record, stored sample) becomes an `Ink` here, through
+`Ink.from_strokes`; the file formats themselves are read in `airtype_core/formats/`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -137,7 +137,7 @@ def from_canvas(json_data: dict[str, Any] | None, min_size: float = 0.0) -> Ink:
     return ink
 
 
-# --- JSON lines: {"label": "a", "strokes": [[[x, y], ...], ...], ...} -------------
+# --- a labelled ink, as the file readers in formats/ yield it (formats/jsonl.py) --
 
 
 @dataclass(frozen=True)
@@ -145,30 +145,3 @@ class LabeledInk:
     ink: Ink
     label: str
     writer: str = ""
-
-
-def parse_record(record: Any) -> LabeledInk:
-    if not isinstance(record, dict) or "strokes" not in record or "label" not in record:
-        raise InkFormatError('expected an object with "label" and "strokes"')
-    label = validate_label(record["label"])
-    return LabeledInk(Ink.from_strokes(record["strokes"]), label, str(record.get("writer", "")))
-
-
-def read_jsonl(path: str, errors: list[str] | None = None) -> Iterator[LabeledInk]:
-    """Yield the labeled inks of a JSON-lines file.
-
-    A bad line raises, unless `errors` is given: then `"line N: why"` is appended
-    to it and reading goes on, so one bad line never costs the rest of the file.
-    """
-    from .charset import LabelError
-
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield parse_record(json.loads(line))
-            except (json.JSONDecodeError, InkError, LabelError) as exc:
-                if errors is None:
-                    raise InkFormatError(f"line {number}: {exc}") from None
-                errors.append(f"line {number}: {exc}")
