@@ -8,8 +8,6 @@ number or an element), without ever holding the whole file.
 from __future__ import annotations
 
 import codecs
-import hashlib
-import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,7 +39,7 @@ class InkRecord:
 
     def key(self) -> tuple[str, str]:
         """(ink hash, label): two records with the same key are the same sample."""
-        return ink_hash(self.ink), self.label
+        return self.ink.digest(), self.label
 
 
 @dataclass(frozen=True)
@@ -54,12 +52,6 @@ class Problem:
 
 
 Item = Union[InkRecord, Problem]
-
-
-def ink_hash(ink: Ink) -> str:
-    """The identity of an ink's points as stored (`Ink.to_lists()`): equal points, equal hash."""
-    text = json.dumps(ink.to_lists(), separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def label_problem(label: object) -> str | None:

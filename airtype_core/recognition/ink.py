@@ -9,6 +9,8 @@ trail, file record, stored sample) becomes an `Ink` here, through
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -78,6 +80,11 @@ class Ink:
             else:
                 out.append([[round(float(x), 2), round(float(y), 2), float(t)] for x, y, t in stroke])
         return out
+
+    def digest(self) -> str:
+        """The identity of the points as stored (`to_lists()`): equal points, equal digest (duplicates)."""
+        text = json.dumps(self.to_lists(), separators=(",", ":"))  # storage.records.ink_digest: the same recipe
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def bounds(self) -> tuple[float, float, float, float]:
         xy = np.concatenate([s[:, :2] for s in self.strokes])

@@ -8,6 +8,8 @@ a message for a person. `storage` re-exports all of these names.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -158,6 +160,35 @@ class CharAccuracy:
 
 
 @dataclass(frozen=True)
+class KeysetPage:
+    """One page of samples, and the keys to ask for the next one (`after=page.next_key`)."""
+
+    items: tuple[SampleRecord, ...]
+    total: int  # samples matching the filter
+    next_key: tuple[datetime, int] | None  # None on the last page
+
+
+@dataclass(frozen=True)
+class EditInfo:
+    """A relabel or delete as the Data page lists it."""
+
+    id: int
+    action: str  # relabel | delete
+    new_char: str | None
+    count: int  # samples it changed
+    created_at: datetime
+    undone_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What one batch of an import did."""
+
+    stored: tuple[int, ...]  # ids of the new samples
+    duplicates: int  # same points and label as a sample already stored (or earlier in the batch)
+
+
+@dataclass(frozen=True)
 class ParticipantInfo:
     id: int
     name: str
@@ -228,6 +259,11 @@ def sample_record(row: TrainingSample) -> SampleRecord:
     )
 
 
+def ink_digest(raw_ink: list[Any]) -> str:
+    """`Ink.digest()` of ink already turned into lists (saves doing it twice per stored sample)."""
+    return hashlib.sha256(json.dumps(raw_ink, separators=(",", ":")).encode()).hexdigest()[:32]
+
+
 def one_of(what: str, value: object, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise InvalidInputError(f"{what} {value!r} is not one of {', '.join(allowed)}")
@@ -260,8 +296,10 @@ def sample_row(new: NewSample) -> TrainingSample:
         if not np.isfinite(array).all():
             raise InvalidInputError("the features contain NaN or infinity")
         features = np.round(array, _FEATURE_DECIMALS).tolist()
+    raw_ink = new.ink.to_lists()
     return TrainingSample(
-        raw_ink=new.ink.to_lists(),
+        raw_ink=raw_ink,
+        ink_hash=ink_digest(raw_ink),
         features=features,
         predicted_char=predicted,
         predicted_confidence=checked_number("the confidence", new.confidence, 0.0, 1.0),
