@@ -13,16 +13,15 @@ COLUMNS = (
 )
 
 
-def write_csv(records: Iterable[InkRecord], out: IO[str], ids: Iterable[object] | None = None) -> int:
+def write_csv(records: Iterable[InkRecord], out: IO[str]) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    numbers = iter(ids) if ids is not None else None
     count = 0
     for record in records:
         count += 1
         correct = None if record.predicted_char is None else record.predicted_char == record.label
         writer.writerow([
-            next(numbers) if numbers is not None else count, record.label, record.predicted_char or "",
+            record.sample_id if record.sample_id is not None else count, record.label, record.predicted_char or "",
             "" if record.confidence is None else record.confidence, "" if correct is None else int(correct),
             record.correction_type or "", record.source or "", record.writer,
             "" if record.collection_session is None else record.collection_session, record.model_version or "",

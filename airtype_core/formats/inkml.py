@@ -192,14 +192,13 @@ _HEADER = f"""<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def write_inkml(records: Iterable[InkRecord], out: IO[str], ids: Iterable[str] | None = None) -> int:
-    """One traceGroup per record; `ids` (e.g. "sample-12") become their xml:id."""
+def write_inkml(records: Iterable[InkRecord], out: IO[str]) -> int:
+    """One traceGroup per record, its xml:id `sample-<id>` when it was a stored sample."""
     out.write(_HEADER)
-    names = iter(ids) if ids is not None else None
     count = 0
     for record in records:
         count += 1
-        xml_id = next(names) if names is not None else f"r{count}"
+        xml_id = f"sample-{record.sample_id}" if record.sample_id is not None else f"r{count}"
         out.write(f'  <traceGroup xml:id="{escape(xml_id)}">\n')
         notes = {
             "truth": record.label, "writer": record.writer, "source": record.source,

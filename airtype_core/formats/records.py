@@ -36,6 +36,7 @@ class InkRecord:
     collection_session: int | None = None
     created_at: datetime | None = None
     where: str = ""  # "line 12", "traceGroup 3": for messages
+    sample_id: int | None = None  # the stored sample it was exported from
 
     def key(self) -> tuple[str, str]:
         """(ink hash, label): two records with the same key are the same sample."""
@@ -58,7 +59,7 @@ def label_problem(label: object) -> str | None:
     """Why `label` cannot be imported, or None when it is one of the 62 classes."""
     if isinstance(label, str) and label in CLASS_INDEX:
         return None
-    return f"label {label!r} is not one of the 62 classes (0-9, A-Z, a-z): skipped"
+    return f"label {label!r} is not one of the 62 classes (0-9, A-Z, a-z)"
 
 
 def finite_or_none(value: object) -> float | None:

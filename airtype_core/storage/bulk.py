@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .database import Database
-from .records import ImportOutcome, NewSample, sample_row
+from ..recognition.charset import LabelError
+from .records import ImportOutcome, InvalidInputError, NewSample, sample_row
 from .tables import Participant, TrainingSample
 
 MAX_NAME = 100
@@ -43,11 +44,19 @@ class BatchImporter:
 
     def add(self, samples: Sequence[NewSample], writers: Sequence[str]) -> ImportOutcome:
         """Store the samples (each `writers[i]` becomes, or is, a participant) that are not duplicates."""
-        rows = [sample_row(sample) for sample in samples]  # every check before the database sees any
+        rows, kept_writers, rejected = [], [], []
+        for index, (sample, writer) in enumerate(zip(samples, writers)):
+            try:  # every check before the database sees any
+                rows.append(sample_row(sample))
+                kept_writers.append(writer)
+            except (InvalidInputError, LabelError) as exc:
+                rejected.append((index, str(exc)))
         if self._session is not None:
-            return self._add(self._session, rows, writers)
-        with self.database.session(write=not self.dry_run, failed="this batch was not stored") as s:
-            return self._add(s, rows, writers)
+            outcome = self._add(self._session, rows, kept_writers)
+        else:
+            with self.database.session(write=not self.dry_run, failed="this batch was not stored") as s:
+                outcome = self._add(s, rows, kept_writers)
+        return ImportOutcome(outcome.stored, outcome.duplicates, tuple(rejected))
 
     def _add(self, s: Session, rows: list[TrainingSample], writers: Sequence[str]) -> ImportOutcome:
         t = TrainingSample

@@ -186,6 +186,7 @@ class ImportOutcome:
 
     stored: tuple[int, ...]  # ids of the new samples
     duplicates: int  # same points and label as a sample already stored (or earlier in the batch)
+    rejected: tuple[tuple[int, str], ...] = ()  # (index in the batch, why): values the database must not take
 
 
 @dataclass(frozen=True)
