@@ -189,7 +189,7 @@ with importing:
 with exporting:
     from airtype_core.transfer.exporter import SUFFIX, export_samples
 
-    total = page.total
+    total = storage.page_samples(flt, per_page=1).total  # again: an import above may have added some
     kind = st.radio("Format", ["jsonl", "csv", "inkml"], horizontal=True, key="export-format",
                     format_func={"jsonl": "JSON lines (lossless)", "csv": "CSV (metadata)", "inkml": "InkML"}.get)
 
