@@ -282,6 +282,11 @@ def checked_number(what: str, value: float | None, low: float = -math.inf, high:
 
 def sample_row(new: NewSample) -> TrainingSample:
     """Validate everything before the database sees anything."""
+    return TrainingSample(**sample_values(new))
+
+
+def sample_values(new: NewSample) -> dict[str, Any]:
+    """The checked column values of a new sample (bulk inserts skip the ORM object)."""
     actual = validate_label(new.actual_char)
     correction = one_of("correction type", new.correction_type, CORRECTION_TYPES)
     if not isinstance(new.ink, Ink) or new.ink.num_points == 0:
@@ -298,7 +303,7 @@ def sample_row(new: NewSample) -> TrainingSample:
             raise InvalidInputError("the features contain NaN or infinity")
         features = np.round(array, _FEATURE_DECIMALS).tolist()
     raw_ink = new.ink.to_lists()
-    return TrainingSample(
+    return dict(
         raw_ink=raw_ink,
         ink_hash=ink_digest(raw_ink),
         features=features,
