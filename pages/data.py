@@ -70,12 +70,13 @@ def _show_notice() -> None:
 with browse:
     _show_notice()
     flt = filters(storage)
+    oldest = st.toggle("Oldest first", key="data-oldest", on_change=restart_paging)
     key = page_key(flt)
-    page = storage.page_samples(flt, after=key, per_page=PER_PAGE)
+    page = storage.page_samples(flt, after=key, per_page=PER_PAGE, oldest_first=oldest)
     names = {p.id: p.name for p in storage.list_participants()}
     number = len(st.session_state[KEYS])
     first = (number - 1) * PER_PAGE + 1
-    st.caption(f"**{page.total}** samples match · showing {first}–{first + len(page.items) - 1} · newest first"
+    st.caption(f"**{page.total}** samples match · showing {first}–{first + len(page.items) - 1} · {'oldest' if oldest else 'newest'} first"
                if page.items else "No sample matches these filters.")
     event = st.dataframe(
         rows(page.items, names), column_config=COLUMNS, hide_index=True, on_select="rerun",

@@ -8,10 +8,14 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_formats import records
 
 from airtype_core.formats.jsonl import read_records
 from airtype_core.recognition.ink import Ink
 from airtype_core.storage.records import NewSample, SampleFilter
+from airtype_core.storage.store import Storage
 from airtype_core.transfer.exporter import export_samples
 from airtype_core.transfer.importer import import_file, preview
 
@@ -164,14 +168,15 @@ def test_delete_is_logged_and_undo_brings_the_samples_back_whole(storage):
         before.actual_char, before.created_at, before.ink.to_lists(), before.predicted_char)
 
 
-def test_keyset_pages_walk_every_sample_once_newest_first(storage):
+@pytest.mark.parametrize("oldest_first", [False, True])
+def test_keyset_pages_walk_every_sample_once_in_order(storage, oldest_first):
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     storage.save_samples([
         NewSample(ink=Ink.from_strokes([[[i, 0], [i + 5, 9]]]), actual_char="a", correction_type="manual",
                   created_at=start + timedelta(minutes=i // 2)) for i in range(23)])  # ties on created_at
     seen, key = [], None
     while True:
-        page = storage.page_samples(after=key, per_page=5)
+        page = storage.page_samples(after=key, per_page=5, oldest_first=oldest_first)
         assert page.total == 23
         seen += [s.id for s in page.items]
         key = page.next_key
@@ -179,4 +184,66 @@ def test_keyset_pages_walk_every_sample_once_newest_first(storage):
             break
     assert len(seen) == 23 == len(set(seen))
     times = [storage.get_sample(i).created_at for i in seen]
-    assert times == sorted(times, reverse=True)
+    assert times == sorted(times, reverse=not oldest_first)
+
+
+# --- the migration, and the round trip through the database ---------------------------------
+
+
+def test_migration_fills_in_the_ink_hash_of_samples_stored_before_it(db_url):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from airtype_core.storage.tables import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    ink = Ink.from_strokes(SEVEN)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(text("INSERT INTO training_samples (raw_ink, actual_char, correction_type, source, created_at)"
+                          " VALUES (:ink, '7', 'manual', 'canvas', :now)"),
+                     {"ink": json.dumps(ink.to_lists()), "now": datetime.now(timezone.utc)})
+    engine.dispose()
+    storage = Storage(db_url)
+    try:
+        assert storage.get_sample(1).actual_char == "7"
+        with storage.session() as s:
+            assert s.scalar(text("SELECT ink_hash FROM training_samples")) == ink.digest()
+        path_lines = [json.dumps({"label": "7", "strokes": ink.to_lists()})]
+        report = import_file(storage, io.BytesIO(("\n".join(path_lines) + "\n").encode()), "jsonl")
+        assert (report.stored, report.duplicates) == (0, 1)  # the old sample is known
+    finally:
+        storage.close()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(records(), min_size=1, max_size=6))
+def test_import_then_export_gives_the_same_samples(items):
+    from airtype_core.formats.jsonl import write_jsonl
+
+    storage = Storage("sqlite://")
+    try:
+        text_in = io.StringIO()
+        write_jsonl(items, text_in)
+        report = import_file(storage, io.BytesIO(text_in.getvalue().encode()), "jsonl")
+        unique = {(r.ink.digest(), r.label) for r in items}
+        assert report.stored == len(unique) and report.problems == []
+        out = io.StringIO()
+        export_samples(storage, None, "jsonl", out)
+        back = list(read_records(io.BytesIO(out.getvalue().encode())))
+        first_of = {}
+        for r in items:
+            first_of.setdefault((r.ink.digest(), r.label), r)
+        for b in back:
+            a = first_of[(b.ink.digest(), b.label)]
+            assert a.ink.to_lists() == b.ink.to_lists()
+            assert (a.writer.strip()[:100], a.predicted_char, a.confidence, a.alternatives, a.model_version) == (
+                b.writer, b.predicted_char, b.confidence, b.alternatives, b.model_version)
+            if a.created_at is not None:
+                assert a.created_at == b.created_at
+    finally:
+        storage.close()

@@ -194,14 +194,18 @@ class Storage:
         return [(Ink.from_strokes(strokes), char) for strokes, char in rows]
 
     def page_samples(
-        self, filter: SampleFilter | None = None, after: tuple[datetime, int] | None = None, per_page: int = 50
+        self, filter: SampleFilter | None = None, after: tuple[datetime, int] | None = None, per_page: int = 50,
+        *, oldest_first: bool = False,
     ) -> KeysetPage:
-        """Newest first, the page after the key `after` (None: the first page). Keyset paging: as fast
-        on the last page of 100,000 samples as on the first, unlike query_samples' OFFSET."""
+        """Newest (or oldest) first, the page after the key `after` (None: the first page). Keyset paging:
+        as fast on the last page of 100,000 samples as on the first, unlike query_samples' OFFSET."""
         t, filter, per_page = TrainingSample, filter or SampleFilter(), max(1, per_page)
-        stmt = filter.apply(select(t)).order_by(t.created_at.desc(), t.id.desc())
+        order = (t.created_at, t.id) if oldest_first else (t.created_at.desc(), t.id.desc())
+        stmt = filter.apply(select(t)).order_by(*order)
         if after is not None:
-            stmt = stmt.where(or_(t.created_at < after[0], and_(t.created_at == after[0], t.id < after[1])))
+            when, key = after
+            stmt = stmt.where(or_(t.created_at > when, and_(t.created_at == when, t.id > key)) if oldest_first
+                              else or_(t.created_at < when, and_(t.created_at == when, t.id < key)))
         with self.session() as s:
             total = s.scalar(filter.apply(select(func.count()).select_from(t))) or 0
             rows = list(s.scalars(stmt.limit(per_page + 1)))
