@@ -240,7 +240,7 @@ def from_row(cls: type, row: object, **override: Any) -> Any:
     return cls(**{f.name: override[f.name] if f.name in override else getattr(row, f.name) for f in fields(cls)})
 
 
-def sample_record(row: TrainingSample) -> SampleRecord:
+def sample_record(row: TrainingSample, features: bool = True) -> SampleRecord:
     return SampleRecord(
         id=row.id,
         ink=Ink.from_strokes(row.raw_ink),
@@ -256,7 +256,7 @@ def sample_record(row: TrainingSample) -> SampleRecord:
         participant_id=row.participant_id,
         collection_session_id=row.collection_session_id,
         created_at=row.created_at,
-        features=None if row.features is None else np.asarray(row.features, dtype=np.float32),
+        features=None if not features or row.features is None else np.asarray(row.features, dtype=np.float32),
     )
 
 

@@ -43,7 +43,7 @@ def export_samples(
     writers = {p.id: p.name for p in storage.list_participants()}
 
     def records() -> Iterator[InkRecord]:
-        for n, sample in enumerate(storage.iter_samples(filter, batch_size=1000), start=1):
+        for n, sample in enumerate(storage.iter_samples(filter, batch_size=1000, features=False), start=1):
             if progress is not None and n % 1000 == 0:
                 progress(n)
             yield to_record(sample, writers)
