@@ -201,6 +201,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
         storage = Storage(get_settings().database_url)
         predictor = None
         if args.predict:
+            import os
+
+            # one thread, as background training: on 2 shared cores two threads measured slower
+            os.environ.setdefault("OMP_NUM_THREADS", "1")
             from .recognition.predictor import Predictor
 
             predictor = Predictor()
