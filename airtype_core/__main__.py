@@ -249,6 +249,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_io(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # as `import --predict`, which it measures
     from .bench.io import format_report, run_bench
 
     report = run_bench(args.samples, predict=not args.no_predict, keep=args.keep)
