@@ -114,8 +114,9 @@ with browse:
                           caption="Stroke order: colours and numbers in the order written")
             facts.markdown(f"### Sample #{sample.id}: `{sample.actual_char}`")
             if sample.predicted_char:
-                facts.markdown(f"The model ({sample.model_version}) read `{sample.predicted_char}` at "
-                               f"{sample.confidence:.0%}" + ("" if sample.is_correct else " — **wrong**"))
+                sure = "" if sample.confidence is None else f" at {sample.confidence:.0%}"
+                facts.markdown(f"The model ({sample.model_version or 'unknown version'}) read "
+                               f"`{sample.predicted_char}`{sure}" + ("" if sample.is_correct else " — **wrong**"))
                 facts.dataframe({"character": [c for c, _ in sample.alternatives],
                                  "probability": [p for _, p in sample.alternatives]}, hide_index=True)
             facts.caption(f"{sample.correction_type} · {sample.source} · {len(sample.ink.strokes)} strokes, "
@@ -151,13 +152,15 @@ with importing:
     st.caption(f"Up to {limit} MB a file; for bigger ones use `python -m airtype_core import FILE`.")
     fmt = st.selectbox("Format", ["from the file name", *READ_FORMATS], key="import-format")
     fmt = None if fmt == "from the file name" else fmt
+    found = None
     if upload is not None:
         try:
             found, problems, more = preview(upload, fmt)
         except FormatError as exc:
             st.error(str(exc))
-            st.stop()
-        st.markdown(f"**Preview** of {upload.name} ({upload.size / 1e6:.1f} MB)")
+    if upload is not None and found is not None:
+        st.markdown(f"**Preview** of {upload.name} ({upload.size / 1e6:.1f} MB): the first {len(found)} "
+                    f"samples{' of more' if more else ''}, and the problems met before them")
         cells = st.columns(8)
         for cell, record in zip(cells, found):
             cell.image(ink_thumbnail_svg(record.ink, 96, 8), caption=f"{record.label} · {record.writer or '—'}")
