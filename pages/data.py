@@ -80,7 +80,7 @@ with browse:
                if page.items else "No sample matches these filters.")
     event = st.dataframe(
         rows(page.items, names), column_config=COLUMNS, hide_index=True, on_select="rerun",
-        selection_mode="multi-row", row_height=64, key=f"data-table-{st.session_state.get(TABLE, 0)}-{number}",
+        selection_mode="multi-row", row_height=64, height=600, key=f"data-table-{st.session_state.get(TABLE, 0)}-{number}",
     )
     back, forward, every = st.columns([1, 1, 6])
     back.button("Previous", icon=":material/chevron_left:", disabled=number == 1, on_click=previous_page)
