@@ -20,6 +20,7 @@ PAGES = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
     st.Page("pages/air.py", title="Air writing", icon=":material/back_hand:"),
     st.Page("pages/train.py", title="Training", icon=":material/model_training:"),
+    st.Page("pages/data.py", title="Data", icon=":material/table_view:"),
 ]
 
 

@@ -29,7 +29,7 @@ from ui.air_session import (
     ink_svg,
     last_character_note,
 )
-from ui.feedback import prediction_panel
+from ui.feedback import last_answer_undo, prediction_panel
 from ui.navigation import enter_through_app
 from ui.resources import Unavailable, get_predictor
 
@@ -142,6 +142,7 @@ with beside:
     poll_s = poll_interval(ctx, session)
     newest = pending[0].id if pending else 0
     st.fragment(live_status, run_every=poll_s)(ctx, session, config, poll_s, shown, newest)
+    last_answer_undo("air")
     if not pending:
         st.info("Write a character: what the model reads appears here, to confirm or correct.")
     for n, item in enumerate(pending):

@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from airtype_core.recognition.ink import Ink, InkError, from_canvas
-from ui.feedback import prediction_panel
+from ui.feedback import last_answer_undo, prediction_panel
 from ui.navigation import enter_through_app
 from ui.resources import Unavailable, get_predictor
 
@@ -89,6 +89,7 @@ elif predict_clicked or reading is None or reading.paths != paths:
 st.session_state[f"{key}-reading"] = reading
 
 with right:
+    last_answer_undo("canvas")
     if reading is None:
         if predict_clicked:
             st.warning("Draw a character first: the canvas is empty.")

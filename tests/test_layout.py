@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 CORE = Path(__file__).resolve().parent.parent / "airtype_core"
-ROOMS = ("recognition", "learning", "air", "storage", "formats", "insight", "bench")
+ROOMS = ("recognition", "learning", "air", "storage", "formats", "insight", "bench", "transfer")
 # room -> rooms it must never import (the floors: recognition at the bottom, learning above storage)
 FORBIDDEN = {
     "recognition": {"storage", "learning", "air", "formats", "insight", "bench"},
@@ -16,6 +16,7 @@ FORBIDDEN = {
     "air": {"storage", "learning", "insight", "bench"},
     "formats": {"storage", "learning", "air", "insight", "bench"},
     "insight": {"learning", "air", "bench"},
+    "transfer": {"learning", "air", "insight", "bench"},
 }
 OUTSIDE = ("streamlit", "ui", "pages", "streamlit_webrtc", "streamlit_drawable_canvas")
 

@@ -49,6 +49,7 @@ from airtype_core.air.hand_tracking import (
 )
 from airtype_core.air.synthetic_hands import DEMO_STROKES, demo_frames
 from airtype_core.recognition.ink import InkError
+from ui.ink_svg import ink_thumbnail_svg as ink_svg  # noqa: F401  (pages/air.py shows the trail with it)
 
 if TYPE_CHECKING:
     import av
@@ -409,26 +410,4 @@ def counters_note(stats: StreamStats) -> str:
     return (
         f"{stats.frames} frames processed · hand tracking ran on {stats.tracked}, "
         f"found a hand in {stats.hands} · {stats.frame_ms:.0f} ms per frame"
-    )
-
-
-def ink_svg(ink: "Ink", size: int = 128, margin: int = 10) -> str:
-    """The ink as a small SVG, dark strokes on white, aspect kept.
-
-    Inline SVG rather than a raster image: `st.image` embeds it in the page, whereas
-    an image file served on the side goes missing when the polling fragment reruns.
-    """
-    x0, y0, x1, y1 = ink.bounds()
-    scale = (size - 2 * margin) / max(x1 - x0, y1 - y0, 1e-9)
-    dx, dy = (size - scale * (x1 - x0)) / 2, (size - scale * (y1 - y0)) / 2
-    lines = []
-    for stroke in ink.strokes:
-        points = " ".join(f"{(x - x0) * scale + dx:.1f},{(y - y0) * scale + dy:.1f}" for x, y in stroke[:, :2])
-        lines.append(f'<polyline points="{points}"/>')
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}">'
-        f'<rect width="{size}" height="{size}" fill="white"/>'
-        '<g fill="none" stroke="#1b1f29" stroke-width="3" stroke-linecap="round" stroke-linejoin="round">'
-        + "".join(lines)
-        + "</g></svg>"
     )

@@ -24,7 +24,8 @@ from ..learning.jobs import JobRunner
 from ..learning.options import TrainOptions
 from ..recognition.charset import CLASSES
 from ..recognition.evaluation import evaluate
-from ..recognition.ink import LabeledInk, read_jsonl
+from ..formats.jsonl import read_jsonl
+from ..recognition.ink import LabeledInk
 from ..recognition.modelstore import ModelStore
 from ..recognition.predictor import Predictor
 from ..settings import get_settings

@@ -44,6 +44,7 @@ SOURCES = ("canvas", "air", "import")
 TRAINING_KINDS = ("full", "finetune")
 TRAINING_STATUSES = ("running", "completed", "failed", "cancelled")
 COLLECTION_STATUSES = ("active", "paused", "finished", "abandoned")
+EDIT_ACTIONS = ("relabel", "delete")
 
 
 def utcnow() -> datetime:
@@ -139,6 +140,33 @@ class TrainingSample(Base):
         ForeignKey("collection_sessions.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Ink.digest() of raw_ink: the same points and label twice is one sample (imports check it)
+    ink_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+
+
+class SampleEdit(Base):
+    """One relabel or delete a user did (on one sample or many), kept so that it can be undone."""
+
+    __tablename__ = "sample_edits"
+    __table_args__ = (CheckConstraint(_one_of("action", EDIT_ACTIONS), name="action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    new_char: Mapped[str | None] = mapped_column(CHAR(1))  # the label given, for a relabel
+    count: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    undone_at: Mapped[datetime | None]
+
+
+class SampleEditItem(Base):
+    """A sample's values before an edit: the label fields for a relabel, the whole row for a delete."""
+
+    __tablename__ = "sample_edit_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edit_id: Mapped[int] = mapped_column(ForeignKey("sample_edits.id", ondelete="CASCADE"), index=True)
+    sample_id: Mapped[int]  # no foreign key: a deleted sample's id is kept here on purpose
+    old: Mapped[dict[str, Any]]
 
 
 class TrainingSession(Base):
