@@ -38,6 +38,14 @@ def sample(char: str = "a", predicted: str | None = None, correction: str | None
     return NewSample(actual_char=char, correction_type=correction, predicted_char=predicted, **extra)
 
 
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from airtype_core.storage.tables import MIGRATIONS_DIR
+
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
 def count(storage: Storage) -> int:
     return storage.query_samples(per_page=1).total
 
@@ -56,7 +64,7 @@ def test_schema_created_on_first_start(db_url):
     try:
         assert TABLES <= set(inspect(engine).get_table_names())
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [_head_revision()]
     finally:
         engine.dispose()
         storage.close()
