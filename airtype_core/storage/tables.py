@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -114,6 +115,28 @@ class CollectionSession(Base):
     planned_chars: Mapped[list[Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # Where the participant is: the next prompt is planned_chars[position]; the
+    # prompts before it each have a CollectionPrompt. Kept here, not in a browser
+    # tab, so a session survives a restart and resumes from any tab.
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+    prompt_shown_at: Mapped[datetime | None]  # the current prompt's clock: set when shown or resumed
+    options: Mapped[dict[str, Any] | None]  # how the plan was made: target set, repetitions, seed
+
+
+class CollectionPrompt(Base):
+    """One prompt of a collection session that was answered (a sample) or skipped."""
+
+    __tablename__ = "collection_prompts"
+    __table_args__ = (UniqueConstraint("session_id", "position", name="uq_collection_prompts_session_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("collection_sessions.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    char: Mapped[str] = mapped_column(CHAR(1))
+    sample_id: Mapped[int | None] = mapped_column(ForeignKey("training_samples.id", ondelete="SET NULL"))
+    skipped: Mapped[bool] = mapped_column(default=False)
+    duration_ms: Mapped[float | None]  # prompt shown (or resumed) -> answered
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TrainingSample(Base):
