@@ -82,7 +82,6 @@ def participant_from_address() -> None:
     if PARTICIPANT not in st.session_state and (name := st.query_params.get("participant")):
         try:
             st.session_state[PARTICIPANT] = get_storage().find_participant(name)
-            st.session_state["participant-name"] = st.session_state[PARTICIPANT].name
         except user_errors():
             st.query_params.pop("participant", None)  # deleted meanwhile: nobody, as the box shows
     if (current := st.session_state.get(PARTICIPANT)) is not None:
@@ -98,6 +97,8 @@ def participant_picker() -> None:
     current = st.session_state.get(PARTICIPANT)
     if current is not None and current.name not in names:
         names.append(current.name)  # a recreated database: the name comes back with the next sample
+    if current is not None and st.session_state.get("participant-name") is None:
+        st.session_state["participant-name"] = current.name  # restored from the address before the box existed
     st.selectbox(
         "Participant",
         sorted(names),

@@ -136,7 +136,7 @@ def run(state: core.SessionState) -> None:
     st.session_state[f"{key}-reading"] = reading
     with right:
         st.caption("Write this character:")
-        st.markdown(f'<div style="font-size:140px;line-height:1;font-family:monospace" data-testid="collect-prompt">'
+        st.markdown(f'<div class="collect-prompt" style="font-size:140px;line-height:1;font-family:monospace">'
                     f"{state.current}</div>", unsafe_allow_html=True)  # fmt: skip
         if reading is None:
             st.caption("Draw it on the canvas, then press Next.")
