@@ -160,16 +160,28 @@ def test_bad_filters_are_refused_with_a_message():
         StatsFilter(correction_type="guessed")
 
 
-def test_stats_queries_use_the_covering_index(seeded):
-    """On SQLite the per-character GROUP BY reads the index, not the rows with their ink."""
+def test_stats_queries_read_only_the_covering_index(seeded):
+    """On SQLite every query of a page view, filtered or not, reads a covering index (the stats
+    index, or created_at's alone for an unfiltered count per day) and never the rows
+    themselves, with their kilobytes of ink."""
     if seeded.url.get_backend_name() != "sqlite":
         pytest.skip("the plan checked is SQLite's")
-    from sqlalchemy import func, select
+    from sqlalchemy import event
 
-    from airtype_core.storage.tables import TrainingSample as T
-
-    stmt = select(T.actual_char, func.count(), func.avg(T.predicted_confidence)).group_by(T.actual_char)
-    sql = str(stmt.compile(compile_kwargs={"literal_binds": True}))
-    with seeded.session() as s:
-        plan = " ".join(str(r[-1]) for r in s.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
-    assert "COVERING INDEX ix_training_samples_stats" in plan
+    ada = seeded.find_participant("Ada")
+    executed = []
+    engine = seeded.database.engine
+    listener = lambda conn, cursor, sql, params, context, many: executed.append((sql, params))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        for f in (StatsFilter(), StatsFilter(participant_id=ada.id, model_version=VERSIONS[1], source="canvas"),
+                  StatsFilter(correction_type="prompted", start=datetime(2026, 10, 1))):  # fmt: skip
+            stats.page_stats(seeded, f)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    queries = [(sql, params) for sql, params in executed if "training_samples" in sql]
+    assert len(queries) == 12  # four a view
+    with seeded.database.engine.connect() as conn:
+        for sql, params in queries:
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+            assert "USING COVERING INDEX ix_training_samples_" in plan, (sql, plan)  # stats, or created_at alone

@@ -147,7 +147,8 @@ class TrainingSample(Base):
         CheckConstraint(_one_of("correction_type", CORRECTION_TYPES), name="correction_type"),
         CheckConstraint(_one_of("source", SOURCES), name="source"),
         # Every column the Stats page reads, so that its GROUP BYs scan this index and
-        # never the rows themselves, whose ink and features are kilobytes of JSON.
+        # never the rows themselves, whose ink and features are kilobytes of JSON;
+        # in GROUP BY order (written, read as), so the largest GROUP BY needs no sort.
         Index("ix_training_samples_stats", *STATS_COLUMNS),
     )
 
