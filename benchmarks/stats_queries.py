@@ -32,10 +32,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--views", type=int, default=5)
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database instead of both")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder:
-        bench(f"sqlite:///{folder}/stats.db", args.samples, args.views)
+    if args.only != "postgresql":
+        with tempfile.TemporaryDirectory() as folder:
+            bench(f"sqlite:///{folder}/stats.db", args.samples, args.views)
+    if args.only == "sqlite":
+        return 0
 
     import pg_server
 

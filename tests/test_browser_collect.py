@@ -87,4 +87,10 @@ def test_a_session_drawn_closed_halfway_resumed_and_summarized(browser, app):  #
 
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Stats").click()
     expect(page.get_by_test_id("stMetric").filter(has_text="Samples")).to_contain_text("3", timeout=WAIT_MS)
+    # A click on a bar lists that character's samples, their ink drawn small.
+    bar = page.locator(".js-plotly-plot .bars .point").first
+    bar.wait_for(timeout=WAIT_MS)
+    bar.click(force=True)
+    expect(page.get_by_text(re.compile(r"^Samples of [7LT] · 1 sample$"))).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("figure svg polyline").first).to_be_visible(timeout=WAIT_MS)
     page.context.close()
