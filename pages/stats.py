@@ -39,7 +39,7 @@ def _day_bounds(dates) -> tuple[datetime | None, datetime | None]:
 
 def filters(storage) -> insight.StatsFilter:
     people = {p.name: p.id for p in storage.list_participants()}
-    versions = [v.version for v in insight.per_version(storage)]
+    versions = insight.versions_used(storage)
     a, b, c, d, e = st.columns([3, 3, 3, 2, 2])
     who = a.selectbox("Participant", [ANY, *people], key="stats-participant")
     dates = b.date_input("Dates (UTC)", value=(), min_value=date(2000, 1, 1), max_value=date(2100, 1, 1),

@@ -350,6 +350,13 @@ def per_version(storage: Storage, f: StatsFilter | None = None) -> tuple[Version
     return tuple(sorted(found, key=lambda r: (r.first_used, r.version)))
 
 
+def versions_used(storage: Storage) -> tuple[str, ...]:
+    """The model versions that predicted some sample, for the filter's choices (read from their own index)."""
+    stmt = select(T.model_version).where(T.model_version.is_not(None)).distinct().order_by(T.model_version)
+    with storage.session(failed="the model versions could not be read") as s:
+        return tuple(s.scalars(stmt))
+
+
 def page_stats(storage: Storage, f: StatsFilter | None = None) -> PageStats:
     """Every aggregate of one Stats page view, in four queries, each timed (the benchmark prints them)."""
     timings: dict[str, float] = {}
