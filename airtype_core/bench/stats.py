@@ -89,9 +89,21 @@ def seed_samples(
                 rows.append(row)
             s.execute(insert(TrainingSample), rows)
             done += len(rows)
-    with storage.database.engine.connect() as conn:  # fresh statistics, as autovacuum / a day of use would leave
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        conn.execute(text("ANALYZE" if conn.dialect.name == "sqlite" else "VACUUM ANALYZE training_samples"))
+    # Fresh statistics and, on PostgreSQL, a visibility map, as autovacuum leaves them after a
+    # while: without it every scan visits the heap instead of the covering index alone.
+    # Right after the inserts a VACUUM may still leave the pages unmarked (a moment later it
+    # does not): try again until the map covers the table, as autovacuum would, or give up.
+    with storage.database.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("ANALYZE"))
+            return done
+        for _ in range(20):
+            conn.execute(text("VACUUM ANALYZE training_samples"))
+            pages, visible = conn.execute(text(
+                "SELECT relpages, relallvisible FROM pg_class WHERE oid = 'training_samples'::regclass")).one()
+            if visible >= pages:
+                break
+            time.sleep(1)
     return done
 
 
