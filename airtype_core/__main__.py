@@ -270,6 +270,67 @@ def _cmd_bench_io(args: argparse.Namespace) -> int:
 
     report = run_bench(args.samples, predict=not args.no_predict, keep=args.keep)
     print(json.dumps(report) if args.json else format_report(report))
+def _cmd_suggest(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from .insight.suggestions import suggest
+    from .settings import get_settings
+    from .storage.records import StorageError
+    from .storage.store import Storage
+
+    settings = get_settings()
+    try:
+        storage = Storage(settings.database_url)
+        participant = storage.find_participant(args.participant) if args.participant else None
+        reader = None
+        if not args.no_model:
+            from .recognition.predictor import Predictor
+
+            reader = Predictor(settings)
+        result = suggest(storage, participant.id if participant else None, reader=reader,
+                         threshold=settings.uncertain_threshold)
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"participant": participant.name if participant else None,
+                          "samples": result.samples, "characters_covered": result.characters_covered,
+                          "practice_set": list(result.practice_set),
+                          "suggestions": [asdict(s) for s in result.items]}))
+        return 0
+    who = participant.name if participant else "everyone"
+    print(f"{result.samples} samples of {who}, {result.characters_covered} of 62 characters covered")
+    if not result.items:
+        print("nothing to practise: every character has enough samples and is read well")
+    for s in result.items:
+        print(f"  {s.char}  {s.score:5.1f}  " + "; ".join(s.reasons))
+    print("practice set: " + " ".join(result.practice_set))
+    return 0
+
+
+def _cmd_bench_stats(args: argparse.Namespace) -> int:
+    from .bench.stats import bench_stats
+    from .settings import get_settings
+    from .storage.records import StorageError
+    from .storage.store import Storage
+
+    try:
+        storage = Storage(args.database_url or get_settings().database_url)
+        report = bench_stats(storage, args.samples, views=args.views)
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"{report['database']}: {report['samples']} samples (seeded in {report['seeded_s']} s), "
+          f"median of {report['views']} page views, load average {report['load_average']}")
+    for name, ms in report["median_ms"].items():
+        print(f"  {name:28s} {ms:8.1f} ms")
+    print(f"  {'one page view, all queries':28s} {report['page_view_ms_median']:8.1f} ms "
+          f"(slowest view {report['page_view_ms_max']} ms; target 300 ms)")
+    if report["database"] == "sqlite":  # the queries run in this process: CPU time is the work, without the wait
+        print(f"  {'the same, CPU time':28s} {report['page_view_cpu_ms_median']:8.1f} ms")
     return 0
 
 
@@ -364,6 +425,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", help="keep the benchmark's database and files in this folder")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_bench_io)
+    p = sub.add_parser("suggest", help="which characters to practise, with the reasons")
+    p.add_argument("--participant", help="only this participant's samples (name or id)")
+    p.add_argument("--no-model", action="store_true", help="do not ask the active model how sure it is")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_suggest)
+
+    p = sub.add_parser("bench-stats", help="seed realistic samples and time each Stats page query")
+    p.add_argument("--samples", type=_at_least_one, default=100_000, help="seed the database up to this many samples")
+    p.add_argument("--database-url", help="default AIRTYPE_DATABASE_URL; use a throwaway database")
+    p.add_argument("--views", type=_at_least_one, default=5, help="page views timed (the median is printed)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_bench_stats)
     return parser
 
 

@@ -68,6 +68,17 @@ def test_page_shows_readiness_device_and_the_shipped_version(page):
     assert list(versions["version"]) == [store.default_version()] and list(versions["in use"]) == ["✓"]
 
 
+def test_readiness_names_characters_and_the_chart_labels_every_one(page):
+    import json
+
+    at, _, _ = page
+    assert any("(characters with the fewest samples: " in t for t in texts(at.info))
+    chart = json.loads(next(c for c in at.get("plotly_chart") if "counts" in c.proto.id).proto.spec)
+    bar, xaxis = chart["data"][0], chart["layout"]["xaxis"]
+    assert len(bar["x"]) == 62
+    assert (xaxis["type"], xaxis["tickmode"], xaxis["dtick"]) == ("category", "linear", 1)
+
+
 def test_run_started_from_the_page_shows_progress_and_cancel_stops_it(page):
     at, store, runner = page
     labeled(at.number_input, "Minimum samples").set_value(10)

@@ -155,7 +155,7 @@ def _parse(stream: object) -> Iterator[Item]:
                                   "nothing after that point was read")
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
-        yield Problem(f"line {line}, column {column}", f"the XML is broken here (is the file truncated?); "
+        yield Problem(f"line {line}, column {column}", "the XML is broken here (is the file truncated?); "
                                                        "what came before was read")
 
 

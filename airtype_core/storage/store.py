@@ -18,7 +18,7 @@ import os
 from datetime import datetime
 from typing import Any, ContextManager, Iterable, Iterator, Sequence
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, defer
 
@@ -105,6 +105,43 @@ class Storage:
     def list_participants(self) -> list[ParticipantInfo]:
         with self.session() as s:
             return [from_row(ParticipantInfo, r) for r in s.scalars(select(Participant).order_by(Participant.name))]
+
+    def find_participant(self, name_or_id: str | int) -> ParticipantInfo:
+        """The participant with this name (or number); NotFoundError if there is none."""
+        key = str(name_or_id).strip()
+        with self.session() as s:
+            row = s.scalar(select(Participant).where(Participant.name == key))
+            if row is None and key.isdigit():
+                row = s.get(Participant, int(key))
+            if row is None:
+                raise NotFoundError(f"there is no participant {key!r}")
+            return from_row(ParticipantInfo, row)
+
+    def rename_participant(self, participant_id: int, new_name: str) -> ParticipantInfo:
+        name = (new_name or "").strip()
+        if not name or len(name) > 100:
+            raise InvalidInputError("a participant name has 1 to 100 characters")
+        with self.session(write=True, failed="the participant was not renamed") as s:
+            row = self._get(s, Participant, participant_id, "participant")
+            taken = s.scalar(select(Participant.id).where(Participant.name == name, Participant.id != participant_id))
+            if taken is not None:
+                raise InvalidInputError(f"there is already a participant called {name!r}")
+            row.name = name
+            return from_row(ParticipantInfo, row)
+
+    def participant_sample_count(self, participant_id: int) -> int:
+        with self.session() as s:
+            return s.scalar(select(func.count()).where(TrainingSample.participant_id == participant_id)) or 0
+
+    def delete_participant(self, participant_id: int) -> int:
+        """Delete the participant, their collection sessions and their samples; returns how many samples."""
+        with self.session(write=True, failed="nothing was deleted") as s:
+            row = self._get(s, Participant, participant_id, "participant")
+            stmt = delete(TrainingSample).where(TrainingSample.participant_id == participant_id)
+            deleted = s.execute(stmt.execution_options(synchronize_session=False)).rowcount
+            s.execute(delete(CollectionSession).where(CollectionSession.participant_id == participant_id))
+            s.delete(row)
+            return deleted
 
     # -- collection sessions
 
