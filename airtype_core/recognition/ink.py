@@ -16,7 +16,6 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-
 MAX_COORDINATE = 1e9  # beyond this a coordinate is a bug in the source, not handwriting
 
 
