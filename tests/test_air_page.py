@@ -174,9 +174,9 @@ def test_recorded_sequence_replays_through_the_recognizer(predictor):
 
 def test_bad_recordings_and_demo_texts_are_refused_with_a_message():
     session = AirSession(detector_factory=lambda: None)
-    with pytest.raises(ReplayError, match="not a hand-landmark recording"):
+    with pytest.raises(ReplayError, match="The file is not JSON"):
         session.replay_recording(b"\xff\xfe not text")
-    with pytest.raises(ReplayError, match="not a hand-landmark recording"):
+    with pytest.raises(ReplayError, match="Not a hand-landmark recording"):
         session.replay_recording('{"format": "something else"}')
     with pytest.raises(ReplayError, match=r"The demo hand can write L, 7, T; not '\?'"):
         session.replay_demo("L?")

@@ -44,9 +44,9 @@ from airtype_core.air.hand_tracking import (
     AirConfig,
     AirEvent,
     HandFrame,
-    frames_from_json,
     replay,
 )
+from airtype_core.air.recording import RecordingError, frames_from_json
 from airtype_core.air.synthetic_hands import DEMO_STROKES, demo_frames
 from airtype_core.recognition.ink import InkError
 
@@ -311,9 +311,9 @@ class AirSession:
     def replay_recording(self, data: bytes | str) -> int:
         """`replay` a recording saved by `hand_tracking.frames_to_json` (an uploaded file's bytes, or its text)."""
         try:
-            frames, size = frames_from_json(data.decode() if isinstance(data, bytes) else data)
-        except (ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            raise ReplayError(f"This is not a hand-landmark recording ({exc}).") from None
+            frames, size = frames_from_json(data)
+        except RecordingError as exc:
+            raise ReplayError(str(exc)) from None
         return self.replay(frames, size)
 
     def close(self) -> None:

@@ -21,9 +21,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from .gestures import HAND_CONNECTIONS, INDEX_TIP
 from .hand_tracking import (
-    HAND_CONNECTIONS,
-    INDEX_TIP,
     STATUS_NO_HAND,
     AirConfig,
     AirEvent,
