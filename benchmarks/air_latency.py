@@ -91,7 +91,7 @@ def end_to_answer(laps: int) -> list[float]:
     from airtype_core.air.synthetic_hands import demo_frames
     from airtype_core.bench.air import DISTINCT_FRAMES, background_scene
     from airtype_core.recognition.predictor import Predictor
-    from ui.air_session import AirSession
+    from ui.air_worker import AirSession
 
     demo = demo_frames("L7T", fps=FPS)
     rng = np.random.default_rng(0)
@@ -141,7 +141,7 @@ def end_to_answer(laps: int) -> list[float]:
 def page_share(clicks: int, warmup: int = 2) -> list[float]:
     from browser_support import chromium, start_streamlit, stop, wait_healthy, wait_idle
 
-    from ui.air_session import POLL_S
+    from ui.air_worker import POLL_S
 
     seen: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:

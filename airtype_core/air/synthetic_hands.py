@@ -10,7 +10,7 @@ exactly as it treats a camera's.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -188,10 +188,20 @@ DEMO_STROKES = {  # a few characters as fingertip paths, [0, 1] image coordinate
 }
 
 
-def demo_frames(text: str = "L7T", fps: float = 30.0, jitter_px: float = 1.5, seed: int = 0) -> list[HandFrame]:
-    """A camera-less demo: `text` (characters of `DEMO_STROKES`) written one after another, each ended by a pause."""
+def demo_frames(
+    text: str = "L7T",
+    fps: float = 30.0,
+    jitter_px: float = 1.5,
+    seed: int = 0,
+    glyphs: Mapping[str, Sequence[Sequence[Sequence[float]]]] = DEMO_STROKES,
+) -> list[HandFrame]:
+    """A camera-less demo: `text` written one character after another, each ended by a pause.
+
+    `glyphs` maps each character to its fingertip paths ([0, 1] image coordinates);
+    the app passes the generator's glyphs for all 62 classes.
+    """
     frames: list[HandFrame] = []
     for k, char in enumerate(text):
         t0 = frames[-1].t + 1 / fps if frames else 0.0
-        frames += synthetic_writing(DEMO_STROKES[char], fps=fps, t0=t0, jitter_px=jitter_px, seed=seed + k)
+        frames += synthetic_writing(glyphs[char], fps=fps, t0=t0, jitter_px=jitter_px, seed=seed + k)
     return frames
