@@ -13,7 +13,7 @@ import pytest
 
 from airtype_core.air.gestures import INDEX_TIP, is_open_hand, to_pixels
 from airtype_core.air.hand_tracking import AirConfig, AirWriter, HandFrame, replay
-from airtype_core.air.synthetic_hands import DEMO_STROKES, HOVER_GAP, synthetic_hand, synthetic_writing
+from airtype_core.air.synthetic_hands import DEMO_STROKES, HOVER_GAP, TIP_SHIFT, synthetic_hand, synthetic_writing
 
 W, H = 640, 480
 
@@ -131,7 +131,7 @@ def test_glitches_on_two_percent_of_frames_cut_no_character(seed):
 
 
 def test_a_c_shaped_hand_is_not_an_open_hand_but_an_open_hand_is():
-    c_hand = to_pixels(synthetic_hand(HOVER_GAP, pose="c") * 0.15 * H / (W, H, W) + 0.5, (W, H))
+    c_hand = to_pixels(synthetic_hand(HOVER_GAP, pose="c", shift=TIP_SHIFT) * 0.15 * H / (W, H, W) + 0.5, (W, H))
     open_hand = to_pixels(synthetic_hand(None) * 0.15 * H / (W, H, W) + 0.5, (W, H))
     assert not is_open_hand(c_hand, pinch_up=0.45)
     assert is_open_hand(open_hand, pinch_up=0.45)

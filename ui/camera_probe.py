@@ -13,24 +13,27 @@ import streamlit as st
 
 _JS = """
 export default function (component) {
-  const { setStateValue } = component;
+  // One watcher per page, whatever the number of reruns that mount this again: it reads
+  // textContent (no layout), and tells Python only when the error's name changes.
   const NAME = /\\b(Not(?:Allowed|Found|Readable)Error|OverconstrainedError|SecurityError|AbortError)\\b/;
-  let last = "";
-  const look = () => {
-    let name = "";
-    for (const frame of document.querySelectorAll('iframe[title*="webrtc_streamer"]')) {
-      try {
-        const found = (frame.contentDocument?.body?.innerText || "").match(NAME);
-        if (found) name = found[1];
-      } catch (e) { /* a frame from another origin: nothing to read */ }
-    }
-    if (name !== last) { last = name; setStateValue("error", name); }
-  };
-  const timer = setInterval(look, 500);
-  return () => clearInterval(timer);
+  const probe = (window.__airtypeCameraProbe ??= { last: "", timer: null });
+  probe.setStateValue = component.setStateValue;
+  if (probe.timer === null) {
+    probe.timer = setInterval(() => {
+      const frames = document.querySelectorAll('iframe[title*="webrtc_streamer"]');
+      if (frames.length === 0) return;  // another page of the app: nothing to say
+      let name = "";
+      for (const frame of frames) {
+        try {
+          const found = (frame.contentDocument?.body?.textContent || "").match(NAME);
+          if (found) name = found[1];
+        } catch (e) { /* a frame from another origin: nothing to read */ }
+      }
+      if (name !== probe.last) { probe.last = name; probe.setStateValue("error", name); }
+    }, 500);
+  }
 }
 """
-
 
 
 def camera_error(key: str = "air-camera-probe") -> str:

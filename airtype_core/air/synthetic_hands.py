@@ -33,7 +33,7 @@ PINCH_GAP, HOVER_GAP = 0.08, 0.9  # thumb-index gap of the synthetic hand, palm 
 OPEN = None  # a `gap` of None is an open hand
 TIP_SHIFT = 0.45  # how far a real index tip moves away from the thumb as a pinch opens, palm units
 _AWAY_FROM_THUMB = np.array([0.6, -0.8])  # the thumb sits down-left of the index tip
-_FLEX_SHARE = {8: 1.0, 7: 0.6, 6: 0.25}  # the index bends at its joints: the tip moves most
+_FLEX_SHARE = {8: 1.0, 7: 0.9, 6: 0.7, 5: 0.3}  # the index turns mostly at its knuckle (MCP)
 POSES = ("fist", "ok")  # the fingers that do not write: curled, or extended (a loose "OK" pinch)
 RELEASES = ("hover", "c")  # the hand between strokes: still a writing hand, or a C-shaped one
 
