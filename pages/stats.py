@@ -18,7 +18,7 @@ from airtype_core.insight.suggestions import suggest
 from airtype_core.settings import get_settings
 from ui import stats_charts as charts
 from ui.feedback import current_participant
-from ui.ink_thumb import ink_thumbnail_svg
+from ui.ink_svg import ink_thumbnail_svg
 from ui.navigation import enter_through_app
 from ui.resources import get_predictor, get_storage, user_errors
 
