@@ -8,7 +8,6 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import text
 
 from airtype_core.bench.stats import VERSIONS, seed_samples
 from airtype_core.insight import stats

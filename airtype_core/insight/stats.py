@@ -22,7 +22,6 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import Date, String, case, cast, func, select
-from sqlalchemy.orm import Session
 
 from ..recognition.charset import CLASS_INDEX
 from ..storage.records import InvalidInputError, SampleFilter, one_of
