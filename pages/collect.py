@@ -63,8 +63,10 @@ def _start(participant_id: int | None) -> None:
         target = st.session_state["collect-target"]
         if target == "suggested":
             from airtype_core.insight.suggestions import suggest
+            from airtype_core.settings import get_settings
 
-            suggested = suggest(storage, participant_id).practice_set
+            reader, threshold = get_predictor(), get_settings().uncertain_threshold
+            suggested = suggest(storage, participant_id, reader=reader, threshold=threshold).practice_set
         plan = core.plan_session(
             target, int(st.session_state["collect-repetitions"]), int(st.session_state["collect-seed"]),
             custom=st.session_state.get("collect-custom", ""), suggested=suggested,
