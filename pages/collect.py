@@ -115,8 +115,8 @@ def start_form(storage) -> None:
     a, b = st.columns(2)
     a.number_input("Repetitions of each character", min_value=0, max_value=core.MAX_REPETITIONS, value=2,
                    key="collect-repetitions")  # fmt: skip
-    b.number_input("Shuffle seed", min_value=0, value=st.session_state.setdefault("collect-seed", random.randrange(10_000)),
-                   key="collect-seed")  # fmt: skip
+    st.session_state.setdefault("collect-seed", random.randrange(10_000))  # a new order each session, unless set
+    b.number_input("Shuffle seed", min_value=0, key="collect-seed")
     show_message()
     st.button("Start the session", type="primary", key="collect-start", on_click=_start, args=(participant_id,))
 
