@@ -63,8 +63,10 @@ def _start(participant_id: int | None) -> None:
         target = st.session_state["collect-target"]
         if target == "suggested":
             from airtype_core.insight.suggestions import suggest
+            from airtype_core.settings import get_settings
 
-            suggested = suggest(storage, participant_id).practice_set
+            reader, threshold = get_predictor(), get_settings().uncertain_threshold
+            suggested = suggest(storage, participant_id, reader=reader, threshold=threshold).practice_set
         plan = core.plan_session(
             target, int(st.session_state["collect-repetitions"]), int(st.session_state["collect-seed"]),
             custom=st.session_state.get("collect-custom", ""), suggested=suggested,
@@ -113,8 +115,8 @@ def start_form(storage) -> None:
     a, b = st.columns(2)
     a.number_input("Repetitions of each character", min_value=0, max_value=core.MAX_REPETITIONS, value=2,
                    key="collect-repetitions")  # fmt: skip
-    b.number_input("Shuffle seed", min_value=0, value=st.session_state.setdefault("collect-seed", random.randrange(10_000)),
-                   key="collect-seed")  # fmt: skip
+    st.session_state.setdefault("collect-seed", random.randrange(10_000))  # a new order each session, unless set
+    b.number_input("Shuffle seed", min_value=0, key="collect-seed")
     show_message()
     st.button("Start the session", type="primary", key="collect-start", on_click=_start, args=(participant_id,))
 

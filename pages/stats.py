@@ -168,12 +168,15 @@ else:
     with right:
         st.markdown("**Top confusions**")
         top = data.top_confusions[:15]
+        rows = None
         if top:
-            st.dataframe([{"written": c.actual, "read as": c.predicted, "times": c.count} for c in top],
-                         hide_index=True, key="stats-top")  # fmt: skip
+            rows = st.dataframe([{"written": c.actual, "read as": c.predicted, "times": c.count} for c in top],
+                                hide_index=True, key="stats-top", on_select="rerun", selection_mode="single-row")  # fmt: skip
         else:
             st.caption("No character was misread.")
-    if (pair := picked(cell, 0, 1)) is not None:
+    chosen = (rows or {}).get("selection", {}).get("rows", []) if rows else []
+    pair = (top[chosen[0]].actual, top[chosen[0]].predicted) if chosen and chosen[0] < len(top) else picked(cell, 0, 1)
+    if pair is not None:
         show_samples(storage, f, f"Written {pair[0]}, read {pair[1]}", chars=[pair[0]], predicted_chars=[pair[1]])
 
     h1, h2 = st.columns(2)

@@ -250,3 +250,50 @@ def test_the_sidebar_participant_survives_a_reload(db_file):
     at.switch_page("pages/stats.py")  # switching pages drops the address's parameters: the app puts it back
     run(at)
     assert at.query_params["participant"] == ["Grace"]
+
+
+def test_a_suggested_session_prompts_the_suggested_characters(db_file):
+    storage = open_storage(db_file)
+    seed_samples(storage, 150, seed=5, days=5, features=False, ink_points=3)
+    storage.close()
+    at = app_on("pages/collect.py", participant="Ada")
+    at.radio(key="collect-target").set_value("suggested")
+    at.number_input(key="collect-repetitions").set_value(1)
+    at.button(key="collect-start").click()
+    run(at)
+    assert "Write this character:" in texts(at)
+    from airtype_core.insight.suggestions import suggest
+    from airtype_core.recognition.predictor import Predictor
+    from airtype_core.settings import get_settings
+
+    storage = open_storage(db_file)
+    [session] = collection.open_sessions(storage)
+    expected = suggest(storage, session.participant_id, reader=Predictor(),
+                       threshold=get_settings().uncertain_threshold).practice_set  # fmt: skip
+    storage.close()
+    assert sorted(session.prompts) == sorted(expected) and len(expected) == 10  # the practice set, once each
+    assert session.options["target"] == "suggested"
+
+
+def test_a_row_of_the_top_confusions_lists_its_samples(db_file):
+    storage = open_storage(db_file)
+    seed_samples(storage, 300, seed=6, days=5, features=False, ink_points=3)
+    top = stats.page_stats(storage).top_confusions[0]
+    storage.close()
+    at = app_on("pages/stats.py")
+    at.session_state["stats-top"] = {"selection": {"rows": [0], "columns": [], "cells": []}}  # as a click sends it
+    run(at)
+    assert f"**Written {top.actual}, read {top.predicted}** · {top.count} sample" in texts(at)
+
+
+def test_a_square_of_the_confusion_matrix_lists_its_samples(db_file):
+    storage = open_storage(db_file)
+    seed_samples(storage, 300, seed=6, days=5, features=False, ink_points=3)
+    top = stats.page_stats(storage).top_confusions[0]
+    storage.close()
+    at = app_on("pages/stats.py")
+    point = {"customdata": [top.actual, top.predicted, top.count], "x": top.predicted, "y": top.actual}
+    at.session_state["stats-heatmap"] = {"selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}}
+    run(at)
+    assert f"**Written {top.actual}, read {top.predicted}** · {top.count} sample" in texts(at)
+    assert texts(at).count("<figure") == texts(at).count("<svg") == min(top.count, 48)  # one small ink each

@@ -13,7 +13,14 @@ import plotly.graph_objects as go
 from airtype_core.recognition.charset import CLASSES
 
 if TYPE_CHECKING:
-    from airtype_core.insight.stats import Bucket, CharStats, Confusion, DayCount, Reliability, VersionAccuracy
+    from airtype_core.insight.stats import (
+        Bucket,
+        CharStats,
+        Confusion,
+        DayCount,
+        Reliability,
+        VersionAccuracy,
+    )
 
 SORTS = {"character": "0-9, A-Z, a-z", "accuracy": "lowest accuracy first", "samples": "most samples first"}
 _MARGIN = dict(l=10, r=10, t=36, b=10)

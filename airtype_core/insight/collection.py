@@ -30,7 +30,13 @@ from ..recognition.charset import CLASS_INDEX, CLASSES
 from ..recognition.ink import Ink
 from ..storage.records import InvalidInputError, NewSample, NotFoundError, sample_row
 from ..storage.store import Storage
-from ..storage.tables import CollectionPrompt, CollectionSession, Participant, TrainingSample, utcnow
+from ..storage.tables import (
+    CollectionPrompt,
+    CollectionSession,
+    Participant,
+    TrainingSample,
+    utcnow,
+)
 
 TARGETS = {
     "suggested": "the characters the suggestions name",

@@ -1,4 +1,4 @@
-"""The Stats page's covering index on training_samples; collection sessions keep their place.
+"""The Stats page's covering indexes on training_samples; collection sessions keep their place.
 
 Revision ID: 0003_insight
 Revises: 0002_data
@@ -26,11 +26,13 @@ COLUMNS = [
 ]  # fmt: skip
 
 
+VERSION_COLUMNS = ["model_version", "is_correct", "created_at", "participant_id", "source", "correction_type"]
 UTC_DATETIME = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
     op.create_index("ix_training_samples_stats", "training_samples", COLUMNS)
+    op.create_index("ix_training_samples_versions", "training_samples", VERSION_COLUMNS)
     with op.batch_alter_table("collection_sessions") as batch:
         batch.add_column(sa.Column("position", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("prompt_shown_at", UTC_DATETIME, nullable=True))
@@ -64,4 +66,5 @@ def downgrade() -> None:
         batch.drop_column("options")
         batch.drop_column("prompt_shown_at")
         batch.drop_column("position")
+    op.drop_index("ix_training_samples_versions", table_name="training_samples")
     op.drop_index("ix_training_samples_stats", table_name="training_samples")
