@@ -125,6 +125,8 @@ def test_import_with_predict_stores_the_models_answer(storage, tmp_path):
     for sample in storage.iter_samples():
         assert sample.predicted_char is not None and len(sample.alternatives) == 5
         assert sample.correction_type == ("confirmed" if sample.predicted_char == sample.actual_char else "corrected")
+    measured = storage.accuracy_by_char(SampleFilter(source="import"))  # what the Stats page reads
+    assert sum(row.total for row in measured) == 2
 
 
 def test_preview_shows_the_first_records_and_problems(tmp_path):
@@ -166,6 +168,19 @@ def test_delete_is_logged_and_undo_brings_the_samples_back_whole(storage):
     again = storage.get_sample(ids[1])
     assert (again.actual_char, again.created_at, again.ink.to_lists(), again.predicted_char) == (
         before.actual_char, before.created_at, before.ink.to_lists(), before.predicted_char)
+
+
+def test_undo_of_a_delete_survives_its_participant_being_gone(storage):
+    ana = storage.add_participant("ana")
+    [key] = storage.save_samples([NewSample(ink=Ink.from_strokes([[[0, 0], [5, 9]]]), actual_char="a",
+                                            correction_type="manual", participant_id=ana.id)])
+    storage.delete([key])
+    with storage.session(write=True) as s:
+        from airtype_core.storage.tables import Participant
+
+        s.delete(s.get(Participant, ana.id))
+    assert storage.undo_edit(storage.list_edits()[0].id) == 1
+    assert storage.get_sample(key).participant_id is None
 
 
 @pytest.mark.parametrize("oldest_first", [False, True])
