@@ -24,6 +24,7 @@ enter_through_app(__file__)
 PENDING = "data-pending"  # session_state: (action, ids, label) waiting for confirmation
 NOTICE = "data-notice"  # session_state: what the last action did
 TABLE = "data-table-version"  # bumped to clear the table's selection
+IMPORTED = "data-imported"  # session_state: the ImportReport of the last import
 
 st.title("Data")
 try:
@@ -183,17 +184,20 @@ with importing:
             except (FormatError, *user_errors()) as exc:
                 st.error(str(exc))
             else:
-                bar.progress(1.0, text="Done")
-                (st.error if report.error or report.rolled_back else st.success)(report.summary())
-                if report.problems:
-                    with st.expander(f"{len(report.problems)} skipped, and why"):
-                        st.text("\n".join(str(p) for p in report.problems[:500]))
+                st.session_state[IMPORTED] = report
                 restart_paging()
+                st.rerun()  # so that the Samples and Export tabs, drawn above, count what came in
+    report = st.session_state.get(IMPORTED)
+    if report is not None:
+        (st.error if report.error or report.rolled_back else st.success)(report.summary())
+        if report.problems:
+            with st.expander(f"{len(report.problems)} skipped, and why"):
+                st.text("\n".join(str(p) for p in report.problems[:500]))
 
 with exporting:
     from airtype_core.transfer.exporter import SUFFIX, export_samples
 
-    total = storage.page_samples(flt, per_page=1).total  # again: an import above may have added some
+    total = page.total
     kind = st.radio("Format", ["jsonl", "csv", "inkml"], horizontal=True, key="export-format",
                     format_func={"jsonl": "JSON lines (lossless)", "csv": "CSV (metadata)", "inkml": "InkML"}.get)
 
