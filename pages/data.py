@@ -150,7 +150,8 @@ with importing:
         type=["jsonl", "json", "ndjson", "inkml", "xml", "txt", "uji", "dat", "unipen"], key="import-file",
         help=f"Files up to {limit} MB (server.maxUploadSize in .streamlit/config.toml). A bigger file, or a "
              "UNIPEN folder with included files: `python -m airtype_core import FILE`.")
-    st.caption(f"Up to {limit} MB a file; for bigger ones use `python -m airtype_core import FILE`.")
+    st.caption(f"Up to **{limit} MB** a file: a bigger one is marked in red and not sent to the server. "
+               "Import bigger files with `python -m airtype_core import FILE`, which streams from disk.")
     fmt = st.selectbox("Format", ["from the file name", *READ_FORMATS], key="import-format")
     fmt = None if fmt == "from the file name" else fmt
     found = None
