@@ -14,6 +14,7 @@ import io
 import streamlit as st
 
 from airtype_core.recognition.charset import CLASSES
+from airtype_core.storage.paging import SAMPLE_ORDERS
 from ui.data_view import COLUMNS, KEYS, PER_PAGE, filters, next_page, page_key, previous_page, restart_paging, rows
 from ui.ink_svg import ink_thumbnail_svg
 from ui.navigation import enter_through_app
@@ -71,13 +72,14 @@ def _show_notice() -> None:
 with browse:
     _show_notice()
     flt = filters(storage)
-    oldest = st.toggle("Oldest first", key="data-oldest", on_change=restart_paging)
+    order = st.radio("Order", SAMPLE_ORDERS, horizontal=True, key="data-order", on_change=restart_paging,
+                     format_func=lambda o: f"{o} first".capitalize())
     key = page_key(flt)
-    page = storage.page_samples(flt, after=key, per_page=PER_PAGE, oldest_first=oldest)
+    page = storage.page_samples(flt, after=key, per_page=PER_PAGE, order=order)
     names = {p.id: p.name for p in storage.list_participants()}
     number = len(st.session_state[KEYS])
     first = (number - 1) * PER_PAGE + 1
-    st.caption(f"**{page.total}** samples match · showing {first}–{first + len(page.items) - 1} · {'oldest' if oldest else 'newest'} first"
+    st.caption(f"**{page.total}** samples match · showing {first}–{first + len(page.items) - 1} · {order} first"
                if page.items else "No sample matches these filters.")
     event = st.dataframe(
         rows(page.items, names), column_config=COLUMNS, hide_index=True, on_select="rerun",
