@@ -27,13 +27,16 @@ def keyset_page(s: Session, filter: SampleFilter, after: tuple[Any, int] | None,
     # samples without a prediction have no place in the confidence order
     ranked = sort.is_not(None) if column == "predicted_confidence" else true()
     keys = (sort, t.id) if ascending else (sort.desc(), t.id.desc())
-    stmt = filter.apply(select(t)).where(ranked).order_by(*keys)
+    # ids first, rows after: a sort that must happen carries two numbers a row, not whole inks
+    stmt = filter.apply(select(t.id)).where(ranked).order_by(*keys)
     if after is not None:
         value, key = after
         stmt = stmt.where(or_(sort > value, and_(sort == value, t.id > key)) if ascending
                           else or_(sort < value, and_(sort == value, t.id < key)))
     total = s.scalar(filter.apply(select(func.count()).select_from(t)).where(ranked)) or 0
-    rows = list(s.scalars(stmt.limit(per_page + 1)))
+    ids = list(s.scalars(stmt.limit(per_page + 1)))
+    by_id = {r.id: r for r in s.scalars(select(t).where(t.id.in_(ids)))}
+    rows = [by_id[i] for i in ids]
     items = tuple(sample_record(r) for r in rows[:per_page])
     last = rows[per_page - 1] if len(rows) > per_page else None
     return KeysetPage(items, total, None if last is None else (getattr(last, column), last.id))
