@@ -14,6 +14,7 @@ import io
 import streamlit as st
 
 from airtype_core.recognition.charset import CLASSES
+from airtype_core.storage.paging import SAMPLE_ORDERS
 from ui.data_view import COLUMNS, KEYS, PER_PAGE, filters, next_page, page_key, previous_page, restart_paging, rows
 from ui.ink_svg import ink_thumbnail_svg
 from ui.navigation import enter_through_app
@@ -24,6 +25,7 @@ enter_through_app(__file__)
 PENDING = "data-pending"  # session_state: (action, ids, label) waiting for confirmation
 NOTICE = "data-notice"  # session_state: what the last action did
 TABLE = "data-table-version"  # bumped to clear the table's selection
+IMPORTED = "data-imported"  # session_state: the ImportReport of the last import
 
 st.title("Data")
 try:
@@ -70,13 +72,14 @@ def _show_notice() -> None:
 with browse:
     _show_notice()
     flt = filters(storage)
-    oldest = st.toggle("Oldest first", key="data-oldest", on_change=restart_paging)
+    order = st.radio("Order", SAMPLE_ORDERS, horizontal=True, key="data-order", on_change=restart_paging,
+                     format_func=lambda o: f"{o} first".capitalize())
     key = page_key(flt)
-    page = storage.page_samples(flt, after=key, per_page=PER_PAGE, oldest_first=oldest)
+    page = storage.page_samples(flt, after=key, per_page=PER_PAGE, order=order)
     names = {p.id: p.name for p in storage.list_participants()}
     number = len(st.session_state[KEYS])
     first = (number - 1) * PER_PAGE + 1
-    st.caption(f"**{page.total}** samples match · showing {first}–{first + len(page.items) - 1} · {'oldest' if oldest else 'newest'} first"
+    st.caption(f"**{page.total}** samples match · showing {first}–{first + len(page.items) - 1} · {order} first"
                if page.items else "No sample matches these filters.")
     event = st.dataframe(
         rows(page.items, names), column_config=COLUMNS, hide_index=True, on_select="rerun",
@@ -149,7 +152,8 @@ with importing:
         type=["jsonl", "json", "ndjson", "inkml", "xml", "txt", "uji", "dat", "unipen"], key="import-file",
         help=f"Files up to {limit} MB (server.maxUploadSize in .streamlit/config.toml). A bigger file, or a "
              "UNIPEN folder with included files: `python -m airtype_core import FILE`.")
-    st.caption(f"Up to {limit} MB a file; for bigger ones use `python -m airtype_core import FILE`.")
+    st.caption(f"Up to **{limit} MB** a file: a bigger one is marked in red and not sent to the server. "
+               "Import bigger files with `python -m airtype_core import FILE`, which streams from disk.")
     fmt = st.selectbox("Format", ["from the file name", *READ_FORMATS], key="import-format")
     fmt = None if fmt == "from the file name" else fmt
     found = None
@@ -183,17 +187,20 @@ with importing:
             except (FormatError, *user_errors()) as exc:
                 st.error(str(exc))
             else:
-                bar.progress(1.0, text="Done")
-                (st.error if report.error or report.rolled_back else st.success)(report.summary())
-                if report.problems:
-                    with st.expander(f"{len(report.problems)} skipped, and why"):
-                        st.text("\n".join(str(p) for p in report.problems[:500]))
+                st.session_state[IMPORTED] = report
                 restart_paging()
+                st.rerun()  # so that the Samples and Export tabs, drawn above, count what came in
+    report = st.session_state.get(IMPORTED)
+    if report is not None:
+        (st.error if report.error or report.rolled_back else st.success)(report.summary())
+        if report.problems:
+            with st.expander(f"{len(report.problems)} skipped, and why"):
+                st.text("\n".join(str(p) for p in report.problems[:500]))
 
 with exporting:
     from airtype_core.transfer.exporter import SUFFIX, export_samples
 
-    total = storage.page_samples(flt, per_page=1).total  # again: an import above may have added some
+    total = page.total
     kind = st.radio("Format", ["jsonl", "csv", "inkml"], horizontal=True, key="export-format",
                     format_func={"jsonl": "JSON lines (lossless)", "csv": "CSV (metadata)", "inkml": "InkML"}.get)
 

@@ -125,6 +125,8 @@ def test_import_with_predict_stores_the_models_answer(storage, tmp_path):
     for sample in storage.iter_samples():
         assert sample.predicted_char is not None and len(sample.alternatives) == 5
         assert sample.correction_type == ("confirmed" if sample.predicted_char == sample.actual_char else "corrected")
+    measured = storage.accuracy_by_char(SampleFilter(source="import"))  # what the Stats page reads
+    assert sum(row.total for row in measured) == 2
 
 
 def test_preview_shows_the_first_records_and_problems(tmp_path):
@@ -168,23 +170,44 @@ def test_delete_is_logged_and_undo_brings_the_samples_back_whole(storage):
         before.actual_char, before.created_at, before.ink.to_lists(), before.predicted_char)
 
 
-@pytest.mark.parametrize("oldest_first", [False, True])
-def test_keyset_pages_walk_every_sample_once_in_order(storage, oldest_first):
+def test_undo_of_a_delete_survives_its_participant_being_gone(storage):
+    ana = storage.add_participant("ana")
+    [key] = storage.save_samples([NewSample(ink=Ink.from_strokes([[[0, 0], [5, 9]]]), actual_char="a",
+                                            correction_type="manual", participant_id=ana.id)])
+    storage.delete([key])
+    with storage.session(write=True) as s:
+        from airtype_core.storage.tables import Participant
+
+        s.delete(s.get(Participant, ana.id))
+    assert storage.undo_edit(storage.list_edits()[0].id) == 1
+    assert storage.get_sample(key).participant_id is None
+
+
+@pytest.mark.parametrize("order", ["newest", "oldest", "least confident"])
+def test_keyset_pages_walk_every_sample_once_in_order(storage, order):
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    storage.save_samples([
-        NewSample(ink=Ink.from_strokes([[[i, 0], [i + 5, 9]]]), actual_char="a", correction_type="manual",
-                  created_at=start + timedelta(minutes=i // 2)) for i in range(23)])  # ties on created_at
+    storage.save_samples([  # ties on created_at and on confidence, and one without a prediction
+        NewSample(ink=Ink.from_strokes([[[i, 0], [i + 5, 9]]]), actual_char="a",
+                  correction_type="manual" if i == 22 else "corrected", predicted_char=None if i == 22 else "b",
+                  confidence=None if i == 22 else (i % 7) / 10, created_at=start + timedelta(minutes=i // 2))
+        for i in range(23)])
     seen, key = [], None
     while True:
-        page = storage.page_samples(after=key, per_page=5, oldest_first=oldest_first)
-        assert page.total == 23
+        page = storage.page_samples(after=key, per_page=5, order=order)
+        assert page.total == (22 if order == "least confident" else 23)
         seen += [s.id for s in page.items]
         key = page.next_key
         if key is None:
             break
-    assert len(seen) == 23 == len(set(seen))
-    times = [storage.get_sample(i).created_at for i in seen]
-    assert times == sorted(times, reverse=not oldest_first)
+    expected = 22 if order == "least confident" else 23
+    assert len(seen) == expected == len(set(seen))
+    samples = [storage.get_sample(i) for i in seen]
+    if order == "least confident":
+        values = [(s.confidence, s.id) for s in samples]
+        assert values == sorted(values)
+    else:
+        times = [s.created_at for s in samples]
+        assert times == sorted(times, reverse=order == "newest")
 
 
 # --- the migration, and the round trip through the database ---------------------------------

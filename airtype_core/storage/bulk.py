@@ -16,7 +16,7 @@ from typing import Sequence
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from .database import Database
@@ -34,6 +34,7 @@ class BatchImporter:
         self._session: Session | None = None
         self._participants: dict[str, int] = {}
         self._seen_in_dry_run: set[tuple[str, str]] = set()
+        self._stored_any = False
 
     def __enter__(self) -> BatchImporter:
         if self.all_or_nothing and not self.dry_run:
@@ -43,6 +44,11 @@ class BatchImporter:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stack.__exit__(*exc_info)  # commits, or rolls back everything on an exception
+        if exc_info[0] is None and self._stored_any:
+            # Fresh statistics after a bulk change: without them SQLite answers "misclassified, newest
+            # first" by sorting every misclassified row (1 s on 100,000) instead of walking the date index.
+            with self.database.session(write=True, failed="the statistics were not updated") as s:
+                s.execute(text("ANALYZE training_samples"))
 
     def add(self, samples: Sequence[NewSample], writers: Sequence[str]) -> ImportOutcome:
         """Store the samples (each `writers[i]` becomes, or is, a participant) that are not duplicates."""
@@ -85,6 +91,7 @@ class BatchImporter:
                 row["participant_id"] = self._participant(s, writer)
         # a Core insert of many rows: the ORM's unit of work costs as much again as the insert itself
         ids = s.scalars(insert(t).returning(t.id, sort_by_parameter_order=True), fresh).all()
+        self._stored_any = True
         return ImportOutcome(tuple(ids), duplicates)
 
     def _participant(self, s: Session, writer: str) -> int:

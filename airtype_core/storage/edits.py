@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..recognition.charset import validate_label
 from .records import EditInfo, InvalidInputError, NotFoundError
-from .tables import SampleEdit, SampleEditItem, TrainingSample, utcnow
+from .tables import CollectionSession, Participant, SampleEdit, SampleEditItem, TrainingSample, utcnow
 
 _LABEL_FIELDS = ("actual_char", "correction_type", "is_correct")
 _ROW_FIELDS = tuple(c.name for c in TrainingSample.__table__.columns)
@@ -116,6 +116,9 @@ def undo(s: Session, edit_id: int) -> int:
         else:
             row = {name: old.get(name) for name in _ROW_FIELDS}
             row["created_at"] = datetime.fromisoformat(row["created_at"])
+            for name, table in (("participant_id", Participant), ("collection_session_id", CollectionSession)):
+                if row[name] is not None and s.get(table, row[name]) is None:
+                    row[name] = None  # removed since: the sample comes back without it
             if s.get(t, key) is not None:  # the id was taken since: the sample comes back under a new one
                 row.pop("id")
             s.execute(insert(t), [row])

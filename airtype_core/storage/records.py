@@ -166,8 +166,8 @@ class KeysetPage:
     """One page of samples, and the keys to ask for the next one (`after=page.next_key`)."""
 
     items: tuple[SampleRecord, ...]
-    total: int  # samples matching the filter
-    next_key: tuple[datetime, int] | None  # None on the last page
+    total: int  # samples matching the filter (and having a place in the order)
+    next_key: tuple[Any, int] | None  # (the sort column's value, id) of the last item; None on the last page
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import math
 import os
-from datetime import datetime
 from typing import Any, ContextManager, Iterable, Iterator, Sequence
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, defer
 
 from ..recognition.charset import CLASS_INDEX, validate_label
 from ..recognition.ink import Ink
 from ..settings import get_settings
-from . import edits
+from . import edits, paging
 from .bulk import BatchImporter
 from .database import Database
 from .records import (
@@ -60,6 +59,7 @@ from .tables import (
 )
 
 INTERRUPTED = "interrupted (the process stopped)"
+
 
 
 # --- the facade ----------------------------------------------------------------
@@ -236,24 +236,13 @@ class Storage:
         return [(Ink.from_strokes(strokes), char) for strokes, char in rows]
 
     def page_samples(
-        self, filter: SampleFilter | None = None, after: tuple[datetime, int] | None = None, per_page: int = 50,
-        *, oldest_first: bool = False,
+        self, filter: SampleFilter | None = None, after: tuple[Any, int] | None = None, per_page: int = 50,
+        *, order: str = "newest",
     ) -> KeysetPage:
-        """Newest (or oldest) first, the page after the key `after` (None: the first page). Keyset paging:
-        as fast on the last page of 100,000 samples as on the first, unlike query_samples' OFFSET."""
-        t, filter, per_page = TrainingSample, filter or SampleFilter(), max(1, per_page)
-        order = (t.created_at, t.id) if oldest_first else (t.created_at.desc(), t.id.desc())
-        stmt = filter.apply(select(t)).order_by(*order)
-        if after is not None:
-            when, key = after
-            stmt = stmt.where(or_(t.created_at > when, and_(t.created_at == when, t.id > key)) if oldest_first
-                              else or_(t.created_at < when, and_(t.created_at == when, t.id < key)))
+        """One page in `order` (newest, oldest, least confident first), the one after the key `after`
+        (None: the first); see paging.py."""
         with self.session() as s:
-            total = s.scalar(filter.apply(select(func.count()).select_from(t))) or 0
-            rows = list(s.scalars(stmt.limit(per_page + 1)))
-        items = tuple(sample_record(r) for r in rows[:per_page])
-        more = len(rows) > per_page
-        return KeysetPage(items, total, (items[-1].created_at, items[-1].id) if more else None)
+            return paging.keyset_page(s, filter or SampleFilter(), after, max(1, per_page), order)
 
     def relabel(self, ids: Iterable[int], char: str) -> int:
         """Give the samples label `char`; returns how many changed. Logged, so it can be undone.

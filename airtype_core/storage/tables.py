@@ -160,7 +160,7 @@ class TrainingSample(Base):
     raw_ink: Mapped[list[Any]]  # Ink.to_lists(): [[[x, y(, t)], ...], ...]
     features: Mapped[list[Any] | None]  # (seq_len, 7) model input, when the caller kept it
     predicted_char: Mapped[str | None] = mapped_column(CHAR(1))
-    predicted_confidence: Mapped[float | None]
+    predicted_confidence: Mapped[float | None] = mapped_column(index=True)  # the Data page's least-confident order
     alternatives: Mapped[list[Any] | None]  # [[char, prob], ...], best first
     actual_char: Mapped[str] = mapped_column(CHAR(1), index=True)
     correction_type: Mapped[str] = mapped_column(String(16), index=True)

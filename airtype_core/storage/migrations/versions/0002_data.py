@@ -1,4 +1,5 @@
-"""Data management: an ink hash on samples (duplicates), and the log of relabels and deletes (undo).
+"""Data management: an ink hash on samples (duplicates), an index for the least-confident order,
+and the log of relabels and deletes (undo).
 
 Revision ID: 0002_data
 Revises: 0001
@@ -33,6 +34,7 @@ def _digest(raw_ink: object) -> str:
 def upgrade() -> None:
     op.add_column("training_samples", sa.Column("ink_hash", sa.String(32), nullable=True))
     op.create_index("ix_training_samples_ink_hash", "training_samples", ["ink_hash"])
+    op.create_index("ix_training_samples_predicted_confidence", "training_samples", ["predicted_confidence"])
     samples = sa.table("training_samples", sa.column("id", sa.Integer), sa.column("raw_ink", sa.JSON),
                        sa.column("ink_hash", sa.String))
     connection, last = op.get_bind(), 0
@@ -76,6 +78,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("sample_edit_items")
     op.drop_table("sample_edits")
+    op.drop_index("ix_training_samples_predicted_confidence", "training_samples")
     op.drop_index("ix_training_samples_ink_hash", "training_samples")
     with op.batch_alter_table("training_samples") as batch:
         batch.drop_column("ink_hash")
