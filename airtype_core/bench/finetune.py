@@ -20,12 +20,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..formats.jsonl import read_jsonl
 from ..learning.jobs import JobRunner
 from ..learning.options import TrainOptions
 from ..learning.records import TrainOutcome
 from ..recognition.charset import CLASSES
 from ..recognition.evaluation import evaluate
-from ..formats.jsonl import read_jsonl
 from ..recognition.ink import LabeledInk
 from ..recognition.modelstore import ModelStore
 from ..recognition.predictor import Predictor
