@@ -126,7 +126,7 @@ def camera_error(browser, url: str, says: str) -> dict:
     frame = page.frame_locator(WEBRTC_IFRAME)
     frame.get_by_text(re.compile("Not(Allowed|Found|Readable)Error")).first.wait_for(timeout=TIMEOUT_S * 1000)
     try:
-        page.get_by_text(says).first.wait_for(timeout=30_000)
+        page.get_by_text(re.compile(re.escape(says))).first.wait_for(timeout=30_000)  # case-sensitive
     except Exception:  # the report shows what the page said instead
         log(f"the page never said {says!r}")
     report = {"component": frame.locator("body").inner_text(), "page": page_text(page)}
@@ -162,7 +162,7 @@ def main() -> int:
             camera_stream(browser, url, args.min_frames, report["stream"])
             report["stream"]["seconds"] = round(time.monotonic() - started, 1)
             # No permission granted: as if the person clicked "Block".
-            report["denied"] = camera_error(browser, url, "The browser blocked the camera")
+            report["denied"] = camera_error(browser, url, "The browser blocked the camera for this page")
             browser.close()
             # Allowed, but no camera at all (this machine has none, and the fake one is not asked for).
             browser = launch("--use-fake-ui-for-media-stream")

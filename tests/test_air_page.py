@@ -358,3 +358,39 @@ def test_corrected_air_character_is_stored_as_corrected(page, db_file):
 def test_demo_text_the_hand_cannot_write_gets_a_clear_message(page):
     page.replay("L?")
     assert [e.value for e in page.at.error] == ["The demo hand writes letters and digits (A-Z, a-z, 0-9); not '?'."]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"[]", "The file holds a JSON list, not a recording"),
+        (b"<html>not json</html>", "The file is not JSON: choose a recording saved by the Air writing page."),
+        (b'{"format": "airtype-hand-frames/1", "frame_size": [640000000, 480], "frames": [[0, null]]}',
+         "The recording's \"frame_size\" must be [width, height] in pixels"),
+    ],
+)  # fmt: skip
+def test_a_bad_upload_gets_a_sentence_on_the_page_not_a_traceback(page, content, message):
+    page.at.file_uploader[0].upload("mine.json", content, "application/json")
+    page.run()
+    next(b for b in page.at.button if b.label == "Run the replay demo").click()
+    page.run()
+    [error] = page.at.error
+    assert error.value.startswith(message)
+
+
+def test_a_recording_downloaded_from_the_page_replays_through_its_upload(page, predictor):
+    download = next(b for b in page.at.download_button if b.label == "Download the recording of your hand")
+    assert download.proto.disabled  # nothing seen yet
+    frames = synthetic_writing(DEMO_STROKES["7"], jitter_px=1.0)
+    session = page.session
+    session.processor.detector = ScriptedHands(frames)  # the camera's hand, as MediaPipe would report it
+    for frame in frames:
+        session.processor.process(BLANK, frame.t)
+    page.run()
+    download = next(b for b in page.at.download_button if b.label == "Download the recording of your hand")
+    assert not download.proto.disabled
+    page.at.file_uploader[0].upload("recording.json", session.recording_json().encode(), "application/json")
+    page.run()
+    next(b for b in page.at.button if b.label == "Run the replay demo").click()
+    page.run()
+    assert [s.value for s in page.at.success] == ["Replay 1: 1 character written by the recorded hand."]

@@ -13,7 +13,13 @@ import pytest
 
 from airtype_core.air.gestures import INDEX_TIP, is_open_hand, to_pixels
 from airtype_core.air.hand_tracking import AirConfig, AirWriter, HandFrame, replay
-from airtype_core.air.synthetic_hands import DEMO_STROKES, HOVER_GAP, TIP_SHIFT, synthetic_hand, synthetic_writing
+from airtype_core.air.synthetic_hands import (
+    DEMO_STROKES,
+    HOVER_GAP,
+    TIP_SHIFT,
+    synthetic_hand,
+    synthetic_writing,
+)
 
 W, H = 640, 480
 

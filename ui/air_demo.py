@@ -49,4 +49,4 @@ def demo_glyphs(text: str) -> dict[str, tuple]:
             "The demo hand writes letters and digits (A-Z, a-z, 0-9)"
             + (f"; not {', '.join(repr(c) for c in unknown)}." if unknown else ": type some.")
         )
-    return {char: demo_strokes(char) for char in set(text)}
+    return {char: demo_strokes(char) for char in dict.fromkeys(text)}  # in the order written

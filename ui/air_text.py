@@ -6,7 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from airtype_core.air.hand_tracking import STATUS_NO_HAND, STATUS_OPEN_HAND, STATUS_WRITING
+from airtype_core.air.hand_tracking import (
+    STATUS_NO_HAND,
+    STATUS_OPEN_HAND,
+    STATUS_WRITING,
+)
 
 if TYPE_CHECKING:
     from airtype_core.air.camera import AirView

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-_JS = """
+_JS = r"""
 export default function (component) {
-  // One watcher per page, whatever the number of reruns that mount this again: it reads
-  // textContent (no layout), and tells Python only when the error's name changes.
-  const NAME = /\\b(Not(?:Allowed|Found|Readable)Error|OverconstrainedError|SecurityError|AbortError)\\b/;
-  const probe = (window.__airtypeCameraProbe ??= { last: "", timer: null });
+  // One watcher per page, whatever the number of reruns that mount this again. It reads
+  // textContent (no layout) and tells Python when the error it sees is not the one Python
+  // last drew with (`data`), again every 2 s until it is: a value sent mid-run may be lost.
+  const NAME = /\b(Not(?:Allowed|Found|Readable)Error|OverconstrainedError|SecurityError|AbortError)\b/;
+  const probe = (window.__airtypeCameraProbe ??= { timer: null, sentAt: 0 });
   probe.setStateValue = component.setStateValue;
+  probe.known = component.data || "";
   if (probe.timer === null) {
     probe.timer = setInterval(() => {
       const frames = document.querySelectorAll('iframe[title*="webrtc_streamer"]');
@@ -29,7 +31,10 @@ export default function (component) {
           if (found) name = found[1];
         } catch (e) { /* a frame from another origin: nothing to read */ }
       }
-      if (name !== probe.last) { probe.last = name; probe.setStateValue("error", name); }
+      if (name !== probe.known && performance.now() - probe.sentAt > 2000) {
+        probe.sentAt = performance.now();
+        probe.setStateValue("error", name);
+      }
     }, 500);
   }
 }
@@ -41,5 +46,8 @@ def camera_error(key: str = "air-camera-probe") -> str:
     # Registered on every run, into the running server's registry (a test starts several); the same
     # definition again is a no-op.
     probe = st.components.v2.component("airtype_camera_probe", js=_JS)
-    result = probe(key=key, on_error_change=lambda: None)
-    return (getattr(result, "error", None) or "") if result is not None else ""
+    seen = f"{key}-seen"  # what the last run drew with, for the watcher to compare against
+    result = probe(key=key, data=st.session_state.get(seen, ""), on_error_change=lambda: None)
+    error = (getattr(result, "error", None) or "") if result is not None else ""
+    st.session_state[seen] = error
+    return error

@@ -113,9 +113,8 @@ class TipGlitch:
         if palm < 1e-9:
             return True
         offset = (points[INDEX_TIP, :2] - points[INDEX_DIP, :2]) / palm
-        if self._offset is not None and self._run < self.frames:
-            if np.linalg.norm(offset - self._offset) > self.jump:
-                self._run += 1
-                return True
+        if self._offset is not None and self._run < self.frames and np.linalg.norm(offset - self._offset) > self.jump:
+            self._run += 1
+            return True
         self._offset, self._run = offset, 0
         return False

@@ -26,7 +26,15 @@ import numpy as np
 
 from ..recognition.ink import Ink
 from ..settings import default
-from .gestures import INDEX_TIP, NUM_LANDMARKS, PenGesture, TipGlitch, is_open_hand, pinch_ratio, to_pixels
+from .gestures import (
+    INDEX_TIP,
+    NUM_LANDMARKS,
+    PenGesture,
+    TipGlitch,
+    is_open_hand,
+    pinch_ratio,
+    to_pixels,
+)
 
 STATUS_NO_HAND = "no hand"
 STATUS_PEN_UP = "pen up"
@@ -173,7 +181,8 @@ class AirWriter:
         self._filter.reset()
         self._pen.reset()
         self._glitch.reset()
-        self._recent: deque[tuple[float, float, float, float]] = deque(maxlen=self.config.debounce_frames)  # raw x, y, t, ratio
+        # the raw fingertip and pinch ratio of the last frames, (x, y, t, ratio): a pen-down starts there
+        self._recent: deque[tuple[float, float, float, float]] = deque(maxlen=self.config.debounce_frames)
         self._strokes: list[list[list[float]]] = []  # finished strokes of this character, points [x, y, t]
         self._stroke: list[list[float]] | None = None  # the open stroke while the pen is down, points [x, y, t, ratio]
         self._last_ink_t: float | None = None  # when the pen was last down
