@@ -126,7 +126,7 @@ def camera_error(browser, url: str, says: str) -> dict:
     frame = page.frame_locator(WEBRTC_IFRAME)
     frame.get_by_text(re.compile("Not(Allowed|Found|Readable)Error")).first.wait_for(timeout=TIMEOUT_S * 1000)
     try:
-        page.get_by_text(re.compile(re.escape(says))).first.wait_for(timeout=30_000)  # case-sensitive
+        page.get_by_text(re.compile(re.escape(says))).first.wait_for(timeout=TIMEOUT_S * 1000)  # case-sensitive
     except Exception:  # the report shows what the page said instead
         log(f"the page never said {says!r}")
     report = {"component": frame.locator("body").inner_text(), "page": page_text(page)}
