@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from model_files import copy_shipped_models
 from streamlit.testing.v1 import AppTest
 
 from airtype_core.recognition.ink import Ink
 from airtype_core.storage.records import NewSample
-from airtype_core.storage.store import Storage
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -22,19 +20,14 @@ def _sample(i: int, label: str, predicted: str) -> NewSample:
 
 
 @pytest.fixture
-def page(tmp_path, monkeypatch):
-    models = copy_shipped_models(tmp_path / "models")
-    url = f"sqlite:///{tmp_path / 'airtype.db'}"
-    monkeypatch.setenv("AIRTYPE_MODEL_DIR", str(models))
-    monkeypatch.setenv("AIRTYPE_DATABASE_URL", url)
-    storage = Storage(url)
+def page(app_storage):
+    storage = app_storage
     storage.save_samples([_sample(i, "a", "a") for i in range(3)] + [_sample(10 + i, "b", "h") for i in range(2)])
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("pages/data.py")
     at.run()
     assert not at.exception, at.exception
     yield at, storage
-    storage.close()
 
 
 def _by_label(elements, label: str):

@@ -12,33 +12,27 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from model_files import copy_shipped_models
 from streamlit.testing.v1 import AppTest
 from test_training_jobs import WAIT_S, collect, wait_until_free
 
 from airtype_core.learning.jobs import JobRunner
 from airtype_core.recognition.modelstore import ModelStore
-from airtype_core.storage.store import Storage
+from airtype_core.settings import get_settings
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture
-def page(tmp_path, monkeypatch):
-    models = copy_shipped_models(tmp_path / "models")
-    url = f"sqlite:///{tmp_path / 'airtype.db'}"
-    monkeypatch.setenv("AIRTYPE_MODEL_DIR", str(models))
-    monkeypatch.setenv("AIRTYPE_DATABASE_URL", url)
-    storage = Storage(url)
+def page(app_storage):
+    storage = app_storage
     collect(storage)  # 30 samples of a-f
     at = AppTest.from_file(APP, default_timeout=120)
     at.switch_page("pages/train.py")
     at.run()
     assert not at.exception, at.exception
-    yield at, ModelStore(models), JobRunner()
+    yield at, ModelStore(get_settings().model_dir), JobRunner()
     JobRunner().cancel()
     wait_until_free(JobRunner())
-    storage.close()
 
 
 def labeled(elements, label: str):
