@@ -20,6 +20,10 @@ PAGES = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
     st.Page("pages/air.py", title="Air writing", icon=":material/back_hand:"),
     st.Page("pages/train.py", title="Training", icon=":material/model_training:"),
+    st.Page("pages/data.py", title="Data", icon=":material/table_view:"),
+    st.Page("pages/stats.py", title="Stats", icon=":material/monitoring:"),
+    st.Page("pages/collect.py", title="Collect", icon=":material/assignment:"),
+    st.Page("pages/participants.py", title="Participants", icon=":material/group:"),
 ]
 
 
@@ -62,6 +66,7 @@ def choose_participant() -> None:
     st.session_state.pop("participant-error", None)
     if not name:
         st.session_state[PARTICIPANT] = None
+        st.query_params.pop("participant", None)
         return
     try:
         st.session_state[PARTICIPANT] = get_storage().add_participant(name)
@@ -69,6 +74,19 @@ def choose_participant() -> None:
         st.session_state[PARTICIPANT] = None
         st.session_state["participant-name"] = None
         st.session_state["participant-error"] = str(exc)
+
+
+def participant_from_address() -> None:
+    """The participant lives in the address too (?participant=NAME), so that a reload (F5),
+    which starts a new session, keeps writing under the same name instead of falling back
+    to nobody; each run puts it back, since switching pages drops the query parameters."""
+    if PARTICIPANT not in st.session_state and (name := st.query_params.get("participant")):
+        try:
+            st.session_state[PARTICIPANT] = get_storage().find_participant(name)
+        except user_errors():
+            st.query_params.pop("participant", None)  # deleted meanwhile: nobody, as the box shows
+    if (current := st.session_state.get(PARTICIPANT)) is not None:
+        st.query_params["participant"] = current.name
 
 
 def participant_picker() -> None:
@@ -80,6 +98,8 @@ def participant_picker() -> None:
     current = st.session_state.get(PARTICIPANT)
     if current is not None and current.name not in names:
         names.append(current.name)  # a recreated database: the name comes back with the next sample
+    if current is not None and st.session_state.get("participant-name") is None:
+        st.session_state["participant-name"] = current.name  # restored from the address before the box existed
     st.selectbox(
         "Participant",
         sorted(names),
@@ -104,6 +124,7 @@ except SettingsError as exc:  # nothing can work; say which variable is wrong in
 
 page = st.navigation(PAGES)
 mark_through_app()
+participant_from_address()
 if (asked_for := page_asked_for(PAGES)) is not None:
     st.switch_page(asked_for)  # a first visit to /air or /train on a fresh server, see ui/navigation.py
 page.run()  # before the sidebar, so that a first view shows the page before the database is opened

@@ -8,7 +8,7 @@ import sys
 
 from .recognition.charset import LabelError
 from .recognition.ink import InkError
-from .settings import SettingsError
+from .settings import SettingsError, get_settings
 
 
 def _cmd_pretrain(args: argparse.Namespace) -> int:
@@ -55,7 +55,7 @@ UNREADABLE_SHOWN = 20  # unreadable lines listed by `evaluate`
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .recognition.evaluation import evaluate
-    from .recognition.ink import read_jsonl
+    from .formats.jsonl import read_jsonl
     from .recognition.predictor import Predictor
 
     errors: list[str] = []
@@ -186,6 +186,154 @@ def _cmd_bench_finetune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sample_filter(args: argparse.Namespace):
+    """The export filters of the command line, as a SampleFilter."""
+    from datetime import datetime
+
+    from .storage.records import SampleFilter
+
+    def day(text: str | None):
+        return datetime.fromisoformat(text) if text else None
+
+    return SampleFilter(
+        chars=tuple(args.char or ()), misclassified_only=args.misclassified_only,
+        min_confidence=args.min_confidence, max_confidence=args.max_confidence,
+        correction_types=tuple(args.correction_type or ()), source=args.source,
+        participant_id=args.participant_id, collection_session_id=args.collection_session,
+        model_version=args.model_version, start=day(args.since), end=day(args.until),
+    )
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .formats.records import FormatError
+    from .settings import get_settings
+    from .storage.records import StorageError
+    from .storage.store import Storage
+    from .transfer.importer import import_file
+
+    try:
+        storage = Storage(get_settings().database_url)
+        predictor = None
+        if args.predict:
+            import os
+
+            # one thread, as background training: on 2 shared cores two threads measured slower
+            os.environ.setdefault("OMP_NUM_THREADS", "1")
+            from .recognition.predictor import Predictor
+
+            predictor = Predictor()
+        tty = sys.stderr.isatty()
+
+        def show(p) -> None:
+            if tty:
+                print(f"\r{p.read} read, {p.stored} new, {p.duplicates} duplicates, {p.problems} problems",
+                      end="", file=sys.stderr, flush=True)
+
+        report = import_file(storage, args.file, args.format, dry_run=args.dry_run,
+                             all_or_nothing=args.all_or_nothing, predictor=predictor, progress=show)
+    except (FormatError, StorageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if tty:
+        print(file=sys.stderr)
+    for problem in report.problems[: args.max_problems]:
+        print(f"skipped {problem}", file=sys.stderr)
+    if len(report.problems) > args.max_problems:
+        print(f"... and {len(report.problems) - args.max_problems} more problems", file=sys.stderr)
+    print(report.summary())
+    return 2 if report.error or report.rolled_back else 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .formats.records import FormatError
+    from .settings import get_settings
+    from .storage.records import StorageError
+    from .storage.store import Storage
+    from .transfer.exporter import export_samples
+
+    try:
+        storage = Storage(get_settings().database_url)
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            count = export_samples(storage, _sample_filter(args), args.format, out)
+    except (FormatError, StorageError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{count} samples written to {args.out} ({args.format})")
+    return 0
+
+
+def _cmd_bench_io(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # as `import --predict`, which it measures
+    from .bench.io import format_report, run_bench
+
+    report = run_bench(args.samples, predict=not args.no_predict, keep=args.keep)
+    print(json.dumps(report) if args.json else format_report(report))
+def _cmd_suggest(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from .insight.suggestions import suggest
+    from .settings import get_settings
+    from .storage.records import StorageError
+    from .storage.store import Storage
+
+    settings = get_settings()
+    try:
+        storage = Storage(settings.database_url)
+        participant = storage.find_participant(args.participant) if args.participant else None
+        reader = None
+        if not args.no_model:
+            from .recognition.predictor import Predictor
+
+            reader = Predictor(settings)
+        result = suggest(storage, participant.id if participant else None, reader=reader,
+                         threshold=settings.uncertain_threshold)
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"participant": participant.name if participant else None,
+                          "samples": result.samples, "characters_covered": result.characters_covered,
+                          "practice_set": list(result.practice_set),
+                          "suggestions": [asdict(s) for s in result.items]}))
+        return 0
+    who = participant.name if participant else "everyone"
+    print(f"{result.samples} samples of {who}, {result.characters_covered} of 62 characters covered")
+    if not result.items:
+        print("nothing to practise: every character has enough samples and is read well")
+    for s in result.items:
+        print(f"  {s.char}  {s.score:5.1f}  " + "; ".join(s.reasons))
+    print("practice set: " + " ".join(result.practice_set))
+    return 0
+
+
+def _cmd_bench_stats(args: argparse.Namespace) -> int:
+    from .bench.stats import bench_stats
+    from .settings import get_settings
+    from .storage.records import StorageError
+    from .storage.store import Storage
+
+    try:
+        storage = Storage(args.database_url or get_settings().database_url)
+        report = bench_stats(storage, args.samples, views=args.views)
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"{report['database']}: {report['samples']} samples (seeded in {report['seeded_s']} s), "
+          f"median of {report['views']} page views, load average {report['load_average']}")
+    for name, ms in report["median_ms"].items():
+        print(f"  {name:28s} {ms:8.1f} ms")
+    print(f"  {'one page view, all queries':28s} {report['page_view_ms_median']:8.1f} ms "
+          f"(slowest view {report['page_view_ms_max']} ms; target 300 ms)")
+    if report["database"] == "sqlite":  # the queries run in this process: CPU time is the work, without the wait
+        print(f"  {'the same, CPU time':28s} {report['page_view_cpu_ms_median']:8.1f} ms")
+    return 0
+
+
 def _at_least_one(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
@@ -245,12 +393,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help="one JSON report; with --draws > 1, {\"draws\": [reports], \"summary\": {...}}")
     p.set_defaults(func=_cmd_bench_finetune)
+
+    p = sub.add_parser("import", help="store the samples of a handwriting file (JSON lines, InkML, UJI, UNIPEN)")
+    p.add_argument("file", help="the file (a UNIPEN folder also works)")
+    p.add_argument("--format", choices=("jsonl", "inkml", "uji", "unipen"), help="default: from the file name")
+    p.add_argument("--dry-run", action="store_true", help="read and check everything, store nothing")
+    p.add_argument("--all-or-nothing", action="store_true", help="store nothing if any record is bad")
+    p.add_argument("--predict", action="store_true", help="store the active model's prediction of each sample")
+    p.add_argument("--max-problems", type=int, default=50, help="problems listed (all are counted)")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("export", help="write the stored samples (or a filter of them) to a file")
+    p.add_argument("--format", choices=("jsonl", "csv", "inkml"), required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--char", action="append", help="only this label (repeatable)")
+    p.add_argument("--misclassified-only", action="store_true")
+    p.add_argument("--min-confidence", type=float)
+    p.add_argument("--max-confidence", type=float)
+    p.add_argument("--correction-type", action="append", choices=("confirmed", "corrected", "manual", "prompted"))
+    p.add_argument("--source", choices=("canvas", "air", "import"))
+    p.add_argument("--participant-id", type=int)
+    p.add_argument("--collection-session", type=int)
+    p.add_argument("--model-version")
+    p.add_argument("--since", help="ISO date or time, UTC (inclusive)")
+    p.add_argument("--until", help="ISO date or time, UTC (exclusive)")
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("bench-io", help="import/export speed, peak memory, --predict throughput, Data-page query")
+    p.add_argument("--samples", type=_at_least_one, default=100_000)
+    p.add_argument("--no-predict", action="store_true", help="skip the --predict measure")
+    p.add_argument("--keep", help="keep the benchmark's database and files in this folder")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_bench_io)
+    p = sub.add_parser("suggest", help="which characters to practise, with the reasons")
+    p.add_argument("--participant", help="only this participant's samples (name or id)")
+    p.add_argument("--no-model", action="store_true", help="do not ask the active model how sure it is")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_suggest)
+
+    p = sub.add_parser("bench-stats", help="seed realistic samples and time each Stats page query")
+    p.add_argument("--samples", type=_at_least_one, default=100_000, help="seed the database up to this many samples")
+    p.add_argument("--database-url", help="default AIRTYPE_DATABASE_URL; use a throwaway database")
+    p.add_argument("--views", type=_at_least_one, default=5, help="page views timed (the median is printed)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_bench_stats)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        get_settings()  # every command needs them: a bad one is reported first, whatever was asked
         return args.func(args)
     except SettingsError as exc:
         print(f"error: AirType cannot run with these settings:\n{exc}", file=sys.stderr)

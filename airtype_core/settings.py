@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     air_pinch_up: float = Field(0.45, gt=0.0, lt=2.0, description="a fraction of hand size, above AIRTYPE_AIR_PINCH_DOWN")
     air_debounce_frames: int = Field(2, ge=1, le=30, description="a whole number of frames from 1 to 30")
     air_open_hand_frames: int = Field(2, ge=1, le=60, description="a whole number of frames from 1 to 60")
+    air_glitch_jump: float = Field(
+        0.35, gt=0.0, le=5.0, description="a fraction of hand size the fingertip may jump in one frame, more than 0"
+    )
+    air_glitch_frames: int = Field(5, ge=0, le=30, description="a whole number of frames from 0 to 30")
     air_min_points: int = Field(5, ge=2, le=1000, description="a whole number of points, at least 2")
     air_min_extent: float = Field(0.03, ge=0.0, lt=1.0, description="a fraction of the frame's shorter side")
 

@@ -1,6 +1,6 @@
 """How fast air writing answers: the frame callback, and from the end of a character to its prediction on screen.
 
-    python benchmarks/air_latency.py [--frames 200] [--laps 3] [--clicks 8] [--no-browser]
+    python benchmarks/air_latency.py [--frames 200] [--laps 3] [--clicks 8] [--no-browser] [--repeats 3]
 
 1. Per frame at 640x480 (`bench_air.run_air_benchmark`): mirror, colour conversion,
    MediaPipe Hands (the real model), the tracker and the overlay.
@@ -16,6 +16,13 @@
    "Run the replay demo" to the first animation frame showing the prediction. That
    path also reruns the page, replays and recognizes, so it bounds the page's share
    from above.
+
+4. How well the tracker follows hands that move like real ones (`bench.air_quality`):
+   all 62 characters written by generated hands of different sizes and distances whose
+   index tip jumps as the pinch closes and opens, loose or tight pinches, C-shaped
+   releases, 1 px jitter; clean, and with 3-frame landmark-8 glitches on 2% of frames.
+   The median distance of each stroke's first point from its intended path, the share
+   of characters ended by their intended gesture, the tracker's time per frame.
 
 End of character -> prediction shown <= (2) + (3), printed at the end with the load
 average: on a shared machine the figures move with it.
@@ -91,7 +98,7 @@ def end_to_answer(laps: int) -> list[float]:
     from airtype_core.air.synthetic_hands import demo_frames
     from airtype_core.bench.air import DISTINCT_FRAMES, background_scene
     from airtype_core.recognition.predictor import Predictor
-    from ui.air_session import AirSession
+    from ui.air_worker import AirSession
 
     demo = demo_frames("L7T", fps=FPS)
     rng = np.random.default_rng(0)
@@ -141,7 +148,7 @@ def end_to_answer(laps: int) -> list[float]:
 def page_share(clicks: int, warmup: int = 2) -> list[float]:
     from browser_support import chromium, start_streamlit, stop, wait_healthy, wait_idle
 
-    from ui.air_session import POLL_S
+    from ui.air_worker import POLL_S
 
     seen: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -175,12 +182,33 @@ def page_share(clicks: int, warmup: int = 2) -> list[float]:
     return seen
 
 
+def tracking_quality(repeats: int) -> None:
+    from airtype_core.bench.air_quality import run_quality
+    from airtype_core.recognition.charset import CLASSES
+    from ui.air_demo import demo_glyphs
+
+    glyphs = demo_glyphs("".join(CLASSES))
+    print(f"4. generated real-like hands at 640x480: the 62 characters x {repeats}, each by a different hand")
+    for glitches in (0.0, 0.02):
+        r = run_quality(glyphs, repeats=repeats, glitches=glitches)
+        label = "clean" if not glitches else f"3-frame landmark glitches on {glitches:.0%} of frames"
+        print(f"   {label}: {r['characters']} characters")
+        print(f"     ended by their intended gesture {r['ended_as_intended']:.1%}, "
+              f"with all their strokes {r['strokes_kept']:.1%}")
+        print(f"     stroke's first point from its intended path: median {r['first_point_px_median']} px, "
+              f"p95 {r['first_point_px_p95']} px")
+        print(f"     tracker alone per frame: p50 {r['tracking_ms_p50']} ms")
+        for char, hand, events in r["misses"][:5]:
+            print(f"     missed {char!r}: {events} with {hand}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=200, help="frames for the per-frame figure")
     parser.add_argument("--laps", type=int, default=3, help="times the demo hand writes L, 7, T")
     parser.add_argument("--clicks", type=int, default=8, help="replay demos timed in the browser")
     parser.add_argument("--no-browser", action="store_true", help="skip the in-browser measurement")
+    parser.add_argument("--repeats", type=int, default=3, help="times each character is written in part 4")
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     frame_cost(args.frames)
@@ -190,6 +218,7 @@ def main() -> None:
         if ready and shown:
             total = statistics.median(ready) + statistics.median(shown)
             print(f"end of character -> prediction shown: at most about {total:.0f} ms (medians of 2 + 3)")
+    tracking_quality(args.repeats)
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

@@ -15,21 +15,12 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from airtype_core.air.hand_tracking import AirConfig
-from airtype_core.air.synthetic_hands import DEMO_STROKES
 from airtype_core.settings import get_settings
-from ui.air_session import (
-    CAMERA_ERRORS,
-    IDLE_POLL_S,
-    POLL_S,
-    AirSession,
-    Recognized,
-    ReplayError,
-    camera_notice,
-    counters_note,
-    ink_svg,
-    last_character_note,
-)
-from ui.feedback import prediction_panel
+from ui.air_text import CAMERA_ERRORS, camera_notice, counters_note, last_character_note
+from ui.air_worker import IDLE_POLL_S, POLL_S, AirSession, Recognized, ReplayError
+from ui.camera_probe import camera_error
+from ui.feedback import last_answer_undo, prediction_panel
+from ui.ink_svg import ink_thumbnail_svg
 from ui.navigation import enter_through_app
 from ui.resources import Unavailable, get_predictor
 
@@ -68,7 +59,7 @@ def run_replay(session: AirSession) -> None:
 def show_answer(session: AirSession, item: Recognized) -> None:
     key = f"air-{item.id}"
     picture, text = st.columns([1, 3])
-    picture.image(ink_svg(item.ink), caption="What the tracker wrote")
+    picture.image(ink_thumbnail_svg(item.ink), caption="What the tracker wrote")
     origin = "replayed recording" if item.ended_by == "replay" else f"ended by {item.ended_by}"
     text.caption(f"Character #{item.id}, {origin}")
     with text:
@@ -85,19 +76,21 @@ def poll_interval(ctx, session: AirSession) -> float:
     return POLL_S if ctx.state.playing or ctx.state.signalling or session.busy else IDLE_POLL_S
 
 
-def live_status(ctx, session: AirSession, config: AirConfig, poll_s: float, shown: int, newest: int) -> None:
+def live_status(
+    ctx, session: AirSession, config: AirConfig, poll_s: float, shown: int, newest: int, browser_error: str
+) -> None:
     """Polled: what the tracker sees right now. When the answers changed (or the pace must), the page reruns;
     a new prediction is put on screen first, so that it shows without waiting for the whole page."""
     changes, pending = session.results.snapshot()
     if changes != shown or poll_interval(ctx, session) != poll_s:
-        if pending and pending[0].id > newest and pending[0].prediction is not None:
-            st.markdown(f"### Prediction: `{pending[0].prediction.char}`")
-            st.caption(f"Confidence {pending[0].prediction.confidence:.0%}: confirm or correct it in a moment.")
+        if pending and pending[-1].id > newest and pending[-1].prediction is not None:
+            st.markdown(f"### Prediction: `{pending[-1].prediction.char}`")
+            st.caption(f"Confidence {pending[-1].prediction.confidence:.0%}: confirm or correct it in a moment.")
         st.rerun()  # widgets are drawn by the whole page, not here: a polled fragment would send them twice
     stats, view = session.stats(), session.view()
-    notice = camera_notice(ctx.state.playing, ctx.state.signalling, stats, view, config.pause_s)
+    notice = camera_notice(ctx.state.playing, ctx.state.signalling, stats, view, config.pause_s, browser_error)
     getattr(st, notice.kind)(notice.text)
-    if not ctx.state.playing and not ctx.state.signalling:
+    if not ctx.state.playing and not ctx.state.signalling and not browser_error:
         st.caption(CAMERA_ERRORS)
     for note in (last_character_note(view), counters_note(stats)):
         if note:
@@ -129,6 +122,12 @@ with video:
         translations=TRANSLATIONS,
     )
     st.button("Clear the character being written", on_click=session.clear, icon=":material/ink_eraser:")
+    st.download_button(
+        "Download the recording of your hand", data=session.recording_json, file_name="airtype-hand-recording.json",
+        mime="application/json", on_click="ignore", icon=":material/download:",
+        disabled=session.recorded_frames == 0,
+        help="The hand landmarks the tracker saw (no video): replay them below, or send them with a problem report.",
+    )  # fmt: skip
 
 # After the video on purpose: the component is on screen while the model loads.
 try:
@@ -138,17 +137,19 @@ except Unavailable as exc:
     st.error(str(exc))
 
 with beside:
+    browser_error = camera_error()
     shown, pending = session.results.snapshot()
     poll_s = poll_interval(ctx, session)
-    newest = pending[0].id if pending else 0
-    st.fragment(live_status, run_every=poll_s)(ctx, session, config, poll_s, shown, newest)
+    newest = pending[-1].id if pending else 0
+    st.fragment(live_status, run_every=poll_s)(ctx, session, config, poll_s, shown, newest, browser_error)
+    last_answer_undo("air")
     if not pending:
         st.info("Write a character: what the model reads appears here, to confirm or correct.")
-    for n, item in enumerate(pending):
+    for n, item in enumerate(pending):  # in writing order: the oldest is answered first
         if n == 0:
             show_answer(session, item)
         else:
-            with st.expander(f"Earlier character #{item.id} waiting for an answer"):
+            with st.expander(f"Next: character #{item.id} waiting for an answer"):
                 show_answer(session, item)
 
 st.divider()
@@ -159,8 +160,8 @@ st.caption(
 )
 left, right = st.columns(2)
 left.text_input(
-    "Characters the demo hand writes", value="L7T", max_chars=12, key="air-demo-text",
-    help=f"Any of {', '.join(DEMO_STROKES)}",
+    "Characters the demo hand writes", value="Hello", max_chars=12, key="air-demo-text",
+    help="Letters and digits (A-Z, a-z, 0-9), for example Hello or AirType",
 )  # fmt: skip
 right.file_uploader(
     "…or replay a recording of hand landmarks", type=["json"], key="air-recording",

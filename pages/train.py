@@ -168,10 +168,13 @@ with ready_col:
                      "(the new one if it was activated, else the one kept)")
     m[3].metric("Runs", state.runs, help=f"{state.completed_runs} completed")
     (st.success if state.ready else st.info)(state.recommendation)
-    fig = go.Figure(go.Bar(x=list(state.counts), y=list(state.counts.values()), marker_color="#3358d4"))
+    fig = go.Figure(go.Bar(x=list(state.counts), y=list(state.counts.values()), marker_color="#3358d4",
+                           hovertemplate="%{x}: %{y} samples<extra></extra>"))
+    # Every character labelled: Plotly thins out crowded category ticks unless told one per bar.
     fig.update_layout(height=220, margin={"t": 10, "b": 10, "l": 10, "r": 10},
                       yaxis={"title": "samples", "rangemode": "nonnegative"},
-                      xaxis={"type": "category", "tickfont": {"size": 10}})
+                      xaxis={"type": "category", "tickmode": "linear", "dtick": 1, "tickangle": 0,
+                             "tickfont": {"size": 9, "family": "monospace"}})
     st.plotly_chart(fig, key="counts")
 
 if st.button("Start training", type="primary", disabled=running or not state.ready, icon=":material/model_training:"):

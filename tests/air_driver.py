@@ -116,12 +116,19 @@ def camera_stream(browser, url: str, min_frames: int, report: dict) -> None:
     page.context.close()
 
 
-def camera_error(browser, url: str) -> dict:
-    """START where the browser cannot open the camera: what the video component and the page say."""
+def camera_error(browser, url: str, says: str) -> dict:
+    """START where the browser cannot open the camera: what the video component and the page say.
+
+    `says` is the start of the page's own notice the driver waits for (it comes a poll after the component's).
+    """
     page = open_page(browser, url)
     press_start(page)
     frame = page.frame_locator(WEBRTC_IFRAME)
     frame.get_by_text(re.compile("Not(Allowed|Found|Readable)Error")).first.wait_for(timeout=TIMEOUT_S * 1000)
+    try:
+        page.get_by_text(re.compile(re.escape(says))).first.wait_for(timeout=TIMEOUT_S * 1000)  # case-sensitive
+    except Exception:  # the report shows what the page said instead
+        log(f"the page never said {says!r}")
     report = {"component": frame.locator("body").inner_text(), "page": page_text(page)}
     page.context.close()
     return report
@@ -154,11 +161,12 @@ def main() -> int:
             report["stream"] = {}
             camera_stream(browser, url, args.min_frames, report["stream"])
             report["stream"]["seconds"] = round(time.monotonic() - started, 1)
-            report["denied"] = camera_error(browser, url)  # no permission granted: as if the person clicked "Block"
+            # No permission granted: as if the person clicked "Block".
+            report["denied"] = camera_error(browser, url, "The browser blocked the camera for this page")
             browser.close()
             # Allowed, but no camera at all (this machine has none, and the fake one is not asked for).
             browser = launch("--use-fake-ui-for-media-stream")
-            report["no_camera"] = camera_error(browser, url)
+            report["no_camera"] = camera_error(browser, url, "No camera was found")
             browser.close()
             report["seconds"] = round(time.monotonic() - started, 1)
     except Exception as exc:

@@ -7,6 +7,7 @@
 - `storage`: a `Storage` opened on `db_url` (schema migrated), closed after.
 - `postgres_server`: the session's PgServer, for tests that need PostgreSQL only.
 - `db_file`: a fresh SQLite file that the app's settings point at (AIRTYPE_DATABASE_URL).
+- `app_storage`: a model folder and database of their own for a page test, set as the app's settings.
 """
 
 from __future__ import annotations
@@ -49,6 +50,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 @pytest.fixture
 def storage(db_url: str) -> Iterator[Storage]:
     store = Storage(db_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def app_storage(tmp_path, monkeypatch) -> Iterator[Storage]:
+    """What a page test runs the app on: a throwaway copy of the shipped model folder and an
+    empty SQLite database, both set as the app's settings; yields that database's Storage."""
+    from model_files import copy_shipped_models
+
+    monkeypatch.setenv("AIRTYPE_MODEL_DIR", str(copy_shipped_models(tmp_path / "models")))
+    url = f"sqlite:///{tmp_path / 'airtype.db'}"
+    monkeypatch.setenv("AIRTYPE_DATABASE_URL", url)
+    store = Storage(url)
     yield store
     store.close()
 

@@ -1,4 +1,4 @@
-"""The Air-writing page: its threads (ui/air_session.py) and the page itself under AppTest.
+"""The Air-writing page: its threads (ui/air_worker.py), its words (ui/air_text.py) and the page itself under AppTest.
 
 Camera frames are played by calling the frame callback with real video frames and a
 detector that answers with generated hand landmarks (MediaPipe itself is covered in
@@ -25,7 +25,9 @@ from airtype_core.air.synthetic_hands import DEMO_STROKES, synthetic_writing
 from airtype_core.recognition.predictor import Predictor
 from airtype_core.storage.records import SampleFilter
 from airtype_core.storage.store import Storage
-from ui.air_session import AirSession, ReplayError, StreamStats, camera_notice, ink_svg
+from ui.air_text import camera_notice
+from ui.air_worker import AirSession, ReplayError, StreamStats
+from ui.ink_svg import ink_thumbnail_svg
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -132,7 +134,7 @@ def test_frame_callback_never_waits_for_the_model(predictor):
     assert session.results.snapshot()[1] == () and session.busy  # the "L" is being read, the "7" waits
 
     model.release.set()
-    assert [a.prediction.char for a in answers(session, 2)] == ["7", "L"]  # newest first
+    assert [a.prediction.char for a in answers(session, 2)] == ["L", "7"]  # in writing order
 
 
 def test_stream_end_closes_hand_tracking_and_drops_the_half_written_character():
@@ -168,24 +170,82 @@ def test_recorded_sequence_replays_through_the_recognizer(predictor):
     session = AirSession(detector_factory=lambda: None)
     session.use(predictor)
     assert session.replay_recording(RECORDING.read_bytes()) == 2  # an "L", a blip (dropped), a "7"
-    assert [a.prediction.char for a in answers(session, 2)] == ["7", "L"]
+    assert [a.prediction.char for a in answers(session, 2)] == ["L", "7"]  # oldest first
     assert {a.ended_by for a in session.results.snapshot()[1]} == {"replay"}
 
 
 def test_bad_recordings_and_demo_texts_are_refused_with_a_message():
     session = AirSession(detector_factory=lambda: None)
-    with pytest.raises(ReplayError, match="not a hand-landmark recording"):
+    with pytest.raises(ReplayError, match="The file is not JSON"):
         session.replay_recording(b"\xff\xfe not text")
-    with pytest.raises(ReplayError, match="not a hand-landmark recording"):
+    with pytest.raises(ReplayError, match="Not a hand-landmark recording"):
         session.replay_recording('{"format": "something else"}')
-    with pytest.raises(ReplayError, match=r"The demo hand can write L, 7, T; not '\?'"):
+    with pytest.raises(ReplayError, match=r"The demo hand writes letters and digits \(A-Z, a-z, 0-9\); not '\?'"):
         session.replay_demo("L?")
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"[1, 2, 3]", "holds a JSON list, not a recording"),
+        (b'{"format": "airtype-hand-frames/1", "frame_size": [1e12, 480], "frames": [[0, null]]}', '"frame_size" must be'),
+        (b"\x89PNG\r\n\x1a\n not json at all", "The file is not JSON"),
+        (b'{"format": "airtype-hand-frames/1", "frame_size": [640, 480], "frames": [[0, [1, 2]]]}', "Frame 1 of"),
+    ],
+)
+def test_files_that_are_not_recordings_get_a_message_that_says_what_is_wrong(data, message):
+    session = AirSession(detector_factory=lambda: None)
+    with pytest.raises(ReplayError, match=message):
+        session.replay_recording(data)
+
+
+def test_a_200_mb_upload_is_refused_before_it_is_read():
+    session = AirSession(detector_factory=lambda: None)
+    with pytest.raises(ReplayError, match="The file is 200 MB; a hand-landmark recording is at most 20 MB"):
+        session.replay_recording(b" " * 200_000_000)
+
+
+def test_the_demo_hand_writes_any_word_of_letters_and_digits_answered_oldest_first(predictor):
+    session = AirSession(detector_factory=lambda: None)
+    session.use(predictor)
+    assert session.replay_demo("AirType") == 7
+    assert "".join(a.prediction.char for a in answers(session, 7)) == "AirType"
+    assert session.replay_demo("Hello 42") == 7  # the space is skipped
+    assert [a.id for a in answers(session, 14)] == list(range(1, 15))  # in writing order
+
+
+def test_a_live_session_downloads_as_a_recording_that_replays_to_the_same_inks(predictor):
+    frames = synthetic_writing(DEMO_STROKES["L"], jitter_px=1.5, seed=5)
+    frames += synthetic_writing(DEMO_STROKES["T"], release="c", jitter_px=1.5, seed=6, t0=frames[-1].t + 1 / FPS)
+    session, _ = camera_session(frames)
+    session.use(predictor)
+    play(session, len(frames))
+    live = [a.ink for a in answers(session, 2)]
+
+    again = AirSession(detector_factory=lambda: None)
+    again.use(predictor)
+    assert again.replay_recording(session.recording_json().encode()) == 2
+    replayed = [a.ink for a in answers(again, 2)]
+    for a, b in zip(live, replayed):
+        assert [len(s) for s in a.strokes] == [len(s) for s in b.strokes]
+        for sa, sb in zip(a.strokes, b.strokes):
+            np.testing.assert_allclose(sa, sb, atol=0.01)  # pixels and seconds
+
+
+def test_without_a_camera_after_start_the_notice_says_what_happened_and_what_to_do():
+    idle = StreamStats(frames=0, tracked=0, hands=0, frame_ms=0.0, starting=False, error="")
+    view = AirView(STATUS_NO_HAND, (), None)
+    notice = camera_notice(False, False, idle, view, 0.8, camera_error="NotFoundError")
+    assert notice.kind == "error" and notice.text.startswith("No camera was found")
+    assert "replay demo" in notice.text and "Press START and allow" not in notice.text
+    blocked = camera_notice(False, False, idle, view, 0.8, camera_error="NotAllowedError")
+    assert blocked.text.startswith("The browser blocked the camera for this page. Allow it")
 
 
 def test_each_answer_shows_the_ink_the_tracker_wrote():
     frames = synthetic_writing(DEMO_STROKES["T"])
     [ink] = replay(frames)
-    svg = ink_svg(ink, size=128)
+    svg = ink_thumbnail_svg(ink, size=128)
     assert svg.startswith("<svg") and svg.count("<polyline") == 2  # the two bars of the T
     coordinates = [float(v) for p in svg.split('points="')[1:] for xy in p.split('"')[0].split() for v in xy.split(",")]
     assert min(coordinates) >= 0 and max(coordinates) <= 128  # fitted in the picture
@@ -256,10 +316,10 @@ def test_replay_demo_shows_a_prediction_for_each_character(page, db_file):
     page.replay("L7T")
     assert [s.value for s in page.at.success] == ["Replay 1: 3 characters written by the recorded hand."]
     page.wait_for_answers(3)
-    assert page.predictions() == ["T", "7", "L"]  # newest first, the earlier ones folded away
+    assert page.predictions() == ["L", "7", "T"]  # in writing order, the later ones folded away
     assert [e.label for e in page.at.expander][-2:] == [
-        "Earlier character #2 waiting for an answer",
-        "Earlier character #1 waiting for an answer",
+        "Next: character #2 waiting for an answer",
+        "Next: character #3 waiting for an answer",
     ]
     assert stored(db_file) == ()  # nothing is stored until the person answers
 
@@ -297,4 +357,40 @@ def test_corrected_air_character_is_stored_as_corrected(page, db_file):
 
 def test_demo_text_the_hand_cannot_write_gets_a_clear_message(page):
     page.replay("L?")
-    assert [e.value for e in page.at.error] == ["The demo hand can write L, 7, T; not '?'."]
+    assert [e.value for e in page.at.error] == ["The demo hand writes letters and digits (A-Z, a-z, 0-9); not '?'."]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"[]", "The file holds a JSON list, not a recording"),
+        (b"<html>not json</html>", "The file is not JSON: choose a recording saved by the Air writing page."),
+        (b'{"format": "airtype-hand-frames/1", "frame_size": [640000000, 480], "frames": [[0, null]]}',
+         "The recording's \"frame_size\" must be [width, height] in pixels"),
+    ],
+)  # fmt: skip
+def test_a_bad_upload_gets_a_sentence_on_the_page_not_a_traceback(page, content, message):
+    page.at.file_uploader[0].upload("mine.json", content, "application/json")
+    page.run()
+    next(b for b in page.at.button if b.label == "Run the replay demo").click()
+    page.run()
+    [error] = page.at.error
+    assert error.value.startswith(message)
+
+
+def test_a_recording_downloaded_from_the_page_replays_through_its_upload(page, predictor):
+    download = next(b for b in page.at.download_button if b.label == "Download the recording of your hand")
+    assert download.proto.disabled  # nothing seen yet
+    frames = synthetic_writing(DEMO_STROKES["7"], jitter_px=1.0)
+    session = page.session
+    session.processor.detector = ScriptedHands(frames)  # the camera's hand, as MediaPipe would report it
+    for frame in frames:
+        session.processor.process(BLANK, frame.t)
+    page.run()
+    download = next(b for b in page.at.download_button if b.label == "Download the recording of your hand")
+    assert not download.proto.disabled
+    page.at.file_uploader[0].upload("recording.json", session.recording_json().encode(), "application/json")
+    page.run()
+    next(b for b in page.at.button if b.label == "Run the replay demo").click()
+    page.run()
+    assert [s.value for s in page.at.success] == ["Replay 1: 1 character written by the recorded hand."]

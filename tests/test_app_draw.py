@@ -171,6 +171,19 @@ def test_correction_is_stored(page, db_file):
     assert page.at.toast[0].value.startswith(f"Corrected {wrong} → {right}: stored")
 
 
+def test_the_last_answer_can_be_taken_back(page, db_file):
+    char = page.draw(L_SHAPE).predicted()
+    page.confirm()
+    [sample], _ = stored(db_file)
+    undo = next(b for b in page.at.button if b.label.startswith("Undo: take back the last answer"))
+    assert f"sample #{sample.id}" in undo.label
+    undo.click()
+    page.run()
+    assert stored(db_file)[0] == ()
+    assert any(t.value == f"Taken back: sample #{sample.id} ({char})" for t in page.at.toast)
+    assert not [b for b in page.at.button if b.label.startswith("Undo: take back")]
+
+
 def test_answers_go_to_the_database_of_AIRTYPE_DATABASE_URL(db_url, monkeypatch):
     """On SQLite and on PostgreSQL (the `db_url` fixture runs the test on both)."""
     monkeypatch.setenv("AIRTYPE_DATABASE_URL", db_url)

@@ -83,10 +83,14 @@ def test_annotated_video_comes_back_to_the_browser(report):
 def test_blocked_camera_is_explained(report):
     denied = report["denied"]
     assert "NotAllowedError" in denied["component"]
-    assert "NotAllowedError, the browser blocked the camera: allow it for this page" in denied["page"]
+    assert "The browser blocked the camera for this page. Allow it" in denied["page"]
+    assert "Press START and allow the camera." not in denied["page"]
 
 
-def test_missing_camera_is_explained(report):
+def test_missing_camera_is_explained_in_words_after_start(report):
+    """Chromium with a camera permission but no camera at all (no fake device): the page says what happened."""
     missing = report["no_camera"]
-    assert "NotFoundError" in missing["component"]
-    assert "NotFoundError or NotReadableError: no camera is free" in missing["page"]
+    assert "NotFoundError" in missing["component"]  # the browser's raw name, in the video box
+    assert "No camera was found: this computer has none" in missing["page"]  # the page, in words
+    assert "use the replay demo below" in missing["page"]
+    assert "Press START and allow the camera." not in missing["page"]

@@ -25,15 +25,15 @@ def page(browser, fresh_server):  # noqa: F811
     page.close()
 
 
-@pytest.mark.parametrize("path, title", [("air", "Write in the air"), ("train", "Training")])
+@pytest.mark.parametrize("path, title", [("air", "Write in the air"), ("train", "Training"), ("data", "Data")])
 def test_first_visit_to_a_page_address_opens_it_inside_the_app(fresh_server, page, path, title):
     page.goto(f"{fresh_server.url}/{path}")
     expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("Participant", exact=True)).to_be_visible(timeout=WAIT_MS)  # app.py's sidebar ran
-    # the app's menu (three titled pages), not Streamlit's folder menu (app, air, draw, train)
+    # the app's menu (its titled pages), not Streamlit's folder menu (app, air, data, draw, train, ...)
     links = page.get_by_test_id("stSidebarNav").get_by_role("link")
-    expect(links).to_have_count(3, timeout=WAIT_MS)
-    for name in ("Draw", "Air writing", "Training"):
+    expect(links).to_have_count(7, timeout=WAIT_MS)
+    for name in ("Draw", "Air writing", "Training", "Data", "Stats", "Collect", "Participants"):
         expect(links.filter(has_text=name)).to_have_count(1, timeout=WAIT_MS)
     assert page.url.rstrip("/").endswith(f"/{path}")
 
@@ -49,7 +49,8 @@ def test_the_pages_ask_nothing_of_the_internet_and_the_server_fails_no_request(f
     page.on("response", lambda r: r.status >= 500 and failed.append(f"{r.status} {r.url}"))
     page.goto(fresh_server.url)
     expect(page.get_by_text("Draw a character on the canvas.")).to_be_visible(timeout=WAIT_MS)
-    for link, title in (("Air writing", "Write in the air"), ("Training", "Training")):
+    for link, title in (("Air writing", "Write in the air"), ("Training", "Training"), ("Data", "Data"),
+                        ("Stats", "Stats"), ("Collect", "Collect"), ("Participants", "Participants")):
         page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
         expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=WAIT_MS)
     page.wait_for_load_state("networkidle")

@@ -16,19 +16,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from airtype_core.air.gestures import INDEX_TIP, PenGesture
 from airtype_core.air.hand_tracking import (
-    INDEX_TIP,
     STATUS_NO_HAND,
     STATUS_WRITING,
     AirConfig,
     AirWriter,
     HandFrame,
     OneEuroFilter,
-    PenGesture,
-    frames_from_json,
-    frames_to_json,
     replay,
 )
+from airtype_core.air.recording import frames_from_json, frames_to_json
 from airtype_core.air.synthetic_hands import (
     DEMO_STROKES,
     OPEN,

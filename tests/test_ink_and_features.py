@@ -17,8 +17,8 @@ from airtype_core.recognition.ink import (
     InkError,
     InkFormatError,
     from_canvas,
-    read_jsonl,
 )
+from airtype_core.formats.jsonl import read_jsonl
 
 SEVEN = [[[0, 0], [40, 0], [12, 60]], [[8, 30], [34, 30]]]
 

@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 
 CORE = Path(__file__).resolve().parent.parent / "airtype_core"
-ROOMS = ("recognition", "learning", "air", "storage", "formats", "insight", "bench")
+ROOMS = ("recognition", "learning", "air", "storage", "formats", "insight", "bench", "transfer")
 # room -> rooms it must never import (the floors: recognition at the bottom, learning above storage)
 FORBIDDEN = {
-    "recognition": {"storage", "learning", "air", "formats", "insight", "bench"},
-    "storage": {"learning", "air", "insight", "bench"},
-    "air": {"storage", "learning", "insight", "bench"},
-    "formats": {"storage", "learning", "air", "insight", "bench"},
-    "insight": {"learning", "air", "bench"},
+    "recognition": {"storage", "learning", "air", "formats", "insight", "bench", "transfer"},
+    "storage": {"learning", "air", "insight", "bench", "transfer"},
+    "air": {"storage", "learning", "insight", "bench", "transfer"},
+    "formats": {"storage", "learning", "air", "insight", "bench", "transfer"},
+    "insight": {"learning", "air", "bench", "transfer"},
+    "transfer": {"learning", "air", "insight", "bench"},
 }
 OUTSIDE = ("streamlit", "ui", "pages", "streamlit_webrtc", "streamlit_drawable_canvas")
 

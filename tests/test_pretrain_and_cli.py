@@ -14,7 +14,7 @@ from model_files import tree_hashes
 
 from airtype_core.learning.pretrain import pretrain
 from airtype_core.learning.synth import sample, synthetic_dataset
-from airtype_core.recognition.ink import read_jsonl
+from airtype_core.formats.jsonl import read_jsonl
 from airtype_core.recognition.modelstore import ModelStore
 from airtype_core.settings import PROJECT_ROOT
 

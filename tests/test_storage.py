@@ -50,13 +50,22 @@ def sqlite_url(tmp_path) -> str:
 # --- schema and migrations -------------------------------------------------------
 
 
+def _migration_head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from airtype_core.storage.tables import MIGRATIONS_DIR
+
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
 def test_schema_created_on_first_start(db_url):
     storage = Storage(db_url)
     engine = create_engine(db_url)
     try:
         assert TABLES <= set(inspect(engine).get_table_names())
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        assert version == [_migration_head()]
     finally:
         engine.dispose()
         storage.close()

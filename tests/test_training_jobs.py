@@ -235,7 +235,7 @@ def test_readiness_asks_first_for_the_characters_the_model_misreads(tmp_path):
         state = readiness(storage, replace(TINY, min_samples=100))
     finally:
         storage.close()
-    assert state.recommendation == "Collect 38 more samples before training (fewest so far: g, q, 0, 1, 2)."
+    assert state.recommendation == "Collect 38 more samples before training (characters with the fewest samples: g, q, 0, 1, 2)."
 
 
 # --- versions -------------------------------------------------------------------------------

@@ -12,33 +12,27 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from model_files import copy_shipped_models
 from streamlit.testing.v1 import AppTest
 from test_training_jobs import WAIT_S, collect, wait_until_free
 
 from airtype_core.learning.jobs import JobRunner
 from airtype_core.recognition.modelstore import ModelStore
-from airtype_core.storage.store import Storage
+from airtype_core.settings import get_settings
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture
-def page(tmp_path, monkeypatch):
-    models = copy_shipped_models(tmp_path / "models")
-    url = f"sqlite:///{tmp_path / 'airtype.db'}"
-    monkeypatch.setenv("AIRTYPE_MODEL_DIR", str(models))
-    monkeypatch.setenv("AIRTYPE_DATABASE_URL", url)
-    storage = Storage(url)
+def page(app_storage):
+    storage = app_storage
     collect(storage)  # 30 samples of a-f
     at = AppTest.from_file(APP, default_timeout=120)
     at.switch_page("pages/train.py")
     at.run()
     assert not at.exception, at.exception
-    yield at, ModelStore(models), JobRunner()
+    yield at, ModelStore(get_settings().model_dir), JobRunner()
     JobRunner().cancel()
     wait_until_free(JobRunner())
-    storage.close()
 
 
 def labeled(elements, label: str):
@@ -66,6 +60,17 @@ def test_page_shows_readiness_device_and_the_shipped_version(page):
     assert not button(at, "Start training").disabled
     versions = at.dataframe[0].value
     assert list(versions["version"]) == [store.default_version()] and list(versions["in use"]) == ["✓"]
+
+
+def test_readiness_names_characters_and_the_chart_labels_every_one(page):
+    import json
+
+    at, _, _ = page
+    assert any("(characters with the fewest samples: " in t for t in texts(at.info))
+    chart = json.loads(next(c for c in at.get("plotly_chart") if "counts" in c.proto.id).proto.spec)
+    bar, xaxis = chart["data"][0], chart["layout"]["xaxis"]
+    assert len(bar["x"]) == 62
+    assert (xaxis["type"], xaxis["tickmode"], xaxis["dtick"]) == ("category", "linear", 1)
 
 
 def test_run_started_from_the_page_shows_progress_and_cancel_stops_it(page):

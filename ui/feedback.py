@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from airtype_core.storage.store import ParticipantInfo
 
 PARTICIPANT = "participant"  # session_state: the sidebar's ParticipantInfo, or None for nobody
+LAST_ANSWER = "last-answer"  # session_state: (sample id, character, source) of the last answer stored
 
 
 def current_participant() -> "ParticipantInfo | None":
@@ -145,7 +146,29 @@ def _store(prediction, ink, source, key, on_stored, actual) -> None:
         return
     st.session_state.pop(f"{key}-error", None)
     st.session_state[f"{key}-stored"] = sample_id
+    st.session_state[LAST_ANSWER] = (sample_id, actual, source)
     verb = "Confirmed" if actual == prediction.char else f"Corrected {prediction.char} →"
     st.toast(f"{verb} {actual}: stored as sample #{sample_id}", icon=":material/check_circle:")
     if on_stored is not None:
         on_stored(sample_id)
+
+
+def last_answer_undo(source: str) -> None:
+    """A button that takes back the last answer stored from this page (`source`), logged like any delete."""
+    last = st.session_state.get(LAST_ANSWER)
+    if not last or last[2] != source:
+        return
+    sample_id, char, _ = last
+    st.button(f"Undo: take back the last answer ({char}, sample #{sample_id})", key=f"undo-answer-{sample_id}",
+              icon=":material/undo:", on_click=_take_back, args=(sample_id, char))
+
+
+def _take_back(sample_id: int, char: str) -> None:
+    try:
+        gone = get_storage().delete([sample_id])
+    except user_errors() as exc:
+        st.toast(f"Not taken back: {exc}", icon=":material/error:")
+        return
+    st.session_state.pop(LAST_ANSWER, None)
+    st.toast(f"Taken back: sample #{sample_id} ({char})" if gone else f"Sample #{sample_id} was already gone",
+             icon=":material/undo:")

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
 import cv2
 import numpy as np
 
+from .gestures import HAND_CONNECTIONS, INDEX_TIP
 from .hand_tracking import (
-    HAND_CONNECTIONS,
-    INDEX_TIP,
     STATUS_NO_HAND,
     AirConfig,
     AirEvent,
@@ -31,6 +31,7 @@ from .hand_tracking import (
     HandFrame,
 )
 
+RECORD_FRAMES = 30 * 60 * 10  # the landmarks of the last ten minutes at 30 fps are kept for a download (~16 MB)
 TRAIL_COLOR = (255, 160, 0)  # BGR
 BONE_COLOR = (200, 200, 200)
 JOINT_COLOR = (0, 200, 255)
@@ -152,6 +153,7 @@ class FrameProcessor:
         self._lock = threading.Lock()  # process() runs in the video thread, view() and reset() in the page's
         self._writer: AirWriter | None = None
         self._last_event: AirEvent | None = None
+        self._recorded: deque[HandFrame] = deque(maxlen=RECORD_FRAMES)  # what the writer saw, to replay later
 
     def process(self, frame_bgr: np.ndarray, t: float) -> np.ndarray:
         """One (H, W, 3) uint8 BGR frame taken at `t` seconds -> the annotated (mirrored) frame."""
@@ -161,8 +163,11 @@ class FrameProcessor:
         with self._lock:
             if self._writer is None or self._writer.frame_size != size:
                 self._writer = AirWriter(self.config, size)
+                self._recorded.clear()  # a recording has one frame size
             writer = self._writer
-            event = writer.update(HandFrame(t, landmarks))
+            hand = HandFrame(t, landmarks)
+            self._recorded.append(hand)
+            event = writer.update(hand)
             if event is not None:
                 self._last_event = event
             trail, status, cursor = writer.trail, writer.status, writer.cursor
@@ -186,6 +191,17 @@ class FrameProcessor:
             if self._writer is None:
                 return AirView(STATUS_NO_HAND, (), self._last_event)
             return AirView(self._writer.status, self._writer.trail, self._last_event)
+
+    @property
+    def recorded(self) -> int:
+        """How many frames `recording` holds."""
+        return len(self._recorded)
+
+    def recording(self) -> tuple[list[HandFrame], tuple[int, int]]:
+        """The hand frames the writer was fed (the last `RECORD_FRAMES`) and their frame size."""
+        with self._lock:
+            size = self._writer.frame_size if self._writer is not None else (640, 480)
+            return list(self._recorded), size
 
     def reset(self) -> None:
         """Forget the character being written."""

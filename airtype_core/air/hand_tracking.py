@@ -1,6 +1,7 @@
 """Air writing: from a stream of hand landmarks to finished inks.
 
     HandFrame (21 landmarks or None, per video frame)
+        --(a fingertip MediaPipe misplaced? then the frame is skipped)
         --(pinch ratio, debounced Schmitt trigger)--> pen down / up
         --(index fingertip, One Euro filter)-------> smoothed trail in pixels
         --(pause, open hand or lost hand)----------> AirEvent with an `Ink`, or a discarded blip
@@ -17,7 +18,6 @@ pixels of `frame_size` at once, so distances are isotropic and the One Euro
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
@@ -26,25 +26,20 @@ import numpy as np
 
 from ..recognition.ink import Ink
 from ..settings import default
-
-# MediaPipe hand landmark indices (https://ai.google.dev/edge/mediapipe/solutions/vision/hand_landmarker)
-WRIST, THUMB_IP, THUMB_TIP, INDEX_TIP, MIDDLE_MCP, PINKY_MCP = 0, 3, 4, 8, 9, 17
-FINGER_PIP_TIP = ((6, 8), (10, 12), (14, 16), (18, 20))  # index, middle, ring, pinky
-NUM_LANDMARKS = 21
-HAND_CONNECTIONS = (
-    (0, 1), (1, 2), (2, 3), (3, 4),
-    (0, 5), (5, 6), (6, 7), (7, 8),
-    (5, 9), (9, 10), (10, 11), (11, 12),
-    (9, 13), (13, 14), (14, 15), (15, 16),
-    (13, 17), (17, 18), (18, 19), (19, 20), (0, 17),
-)  # fmt: skip
+from .gestures import (
+    INDEX_TIP,
+    NUM_LANDMARKS,
+    PenGesture,
+    TipGlitch,
+    is_open_hand,
+    pinch_ratio,
+    to_pixels,
+)
 
 STATUS_NO_HAND = "no hand"
 STATUS_PEN_UP = "pen up"
 STATUS_WRITING = "writing"
 STATUS_OPEN_HAND = "open hand"
-
-EXTENDED_RATIO = 1.15  # a finger is straight when its tip is this much farther from the wrist than its PIP
 
 
 @dataclass(frozen=True)
@@ -60,14 +55,16 @@ class AirConfig:
     pinch_up: float = default("air_pinch_up")  # ... and above which it comes up again (the gap between is the hysteresis)
     debounce_frames: int = default("air_debounce_frames")  # consecutive frames a pen change needs
     open_hand_frames: int = default("air_open_hand_frames")  # consecutive open-hand frames that end the character
+    glitch_jump: float = default("air_glitch_jump")  # palms the fingertip may move from its last joint in one frame
+    glitch_frames: int = default("air_glitch_frames")  # ... and frames such a jump is doubted before it is believed
     min_points: int = default("air_min_points")  # a character with fewer points is a blip
     min_extent: float = default("air_min_extent")  # ... or one whose box is smaller than this fraction of the frame's shorter side
 
     def __post_init__(self) -> None:
         if not 0 < self.pinch_down < self.pinch_up:
             raise ValueError("need 0 < pinch_down < pinch_up for hysteresis")
-        if self.debounce_frames < 1 or self.open_hand_frames < 1:
-            raise ValueError("debounce_frames and open_hand_frames must be at least 1")
+        if self.debounce_frames < 1 or self.open_hand_frames < 1 or self.glitch_frames < 0:
+            raise ValueError("debounce_frames and open_hand_frames must be at least 1, glitch_frames at least 0")
 
     @classmethod
     def from_settings(cls, settings: object) -> "AirConfig":
@@ -77,6 +74,7 @@ class AirConfig:
             "d_cutoff": "one_euro_d_cutoff", "pinch_down": "air_pinch_down", "pinch_up": "air_pinch_up",
             "debounce_frames": "air_debounce_frames", "open_hand_frames": "air_open_hand_frames",
             "min_points": "air_min_points", "min_extent": "air_min_extent",
+            "glitch_jump": "air_glitch_jump", "glitch_frames": "air_glitch_frames",
         }  # fmt: skip
         found = {ours: getattr(settings, theirs) for ours, theirs in names.items() if hasattr(settings, theirs)}
         return replace(cls(), **found)
@@ -150,56 +148,6 @@ class OneEuroFilter:
         return self._x.copy()
 
 
-# --- gestures ----------------------------------------------------------------------------
-
-
-def to_pixels(landmarks: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
-    """(21, 3) normalized -> (21, 2) pixels of a `(width, height)` frame."""
-    return landmarks[:, :2] * np.asarray(frame_size, dtype=np.float64)
-
-
-def pinch_ratio(points: np.ndarray) -> float:
-    """Thumb tip to index tip over wrist to middle MCP (the palm), from (21, 2) pixels.
-
-    Dividing by the palm makes the gesture independent of how far the hand is from the camera.
-    """
-    palm = np.linalg.norm(points[MIDDLE_MCP] - points[WRIST])
-    gap = np.linalg.norm(points[INDEX_TIP] - points[THUMB_TIP])
-    return float(gap / palm) if palm > 1e-9 else float("inf")
-
-
-def is_open_hand(points: np.ndarray, pinch_up: float) -> bool:
-    """All five fingers straight: four tips well beyond their PIP joints, the thumb away from the palm."""
-    wrist = points[WRIST]
-    for pip, tip in FINGER_PIP_TIP:
-        if np.linalg.norm(points[tip] - wrist) < EXTENDED_RATIO * np.linalg.norm(points[pip] - wrist):
-            return False
-    pinky_base = points[PINKY_MCP]
-    thumb_out = np.linalg.norm(points[THUMB_TIP] - pinky_base) > np.linalg.norm(points[THUMB_IP] - pinky_base)
-    return bool(thumb_out and pinch_ratio(points) > pinch_up)
-
-
-class PenGesture:
-    """A debounced Schmitt trigger: down below `down_below`, up above `up_above`, each after `frames` frames in a row."""
-
-    def __init__(self, down_below: float, up_above: float, frames: int) -> None:
-        self.down_below, self.up_above, self.frames = down_below, up_above, frames
-        self.reset()
-
-    def reset(self) -> None:
-        self.down = False
-        self._streak = 0  # frames in a row that asked for the other state
-
-    def update(self, ratio: float) -> bool:
-        """Feed one frame's pinch ratio; returns True on the frame the pen state changes."""
-        wants_change = ratio > self.up_above if self.down else ratio < self.down_below
-        self._streak = self._streak + 1 if wants_change else 0
-        if self._streak >= self.frames:
-            self.down, self._streak = not self.down, 0
-            return True
-        return False
-
-
 # --- the writer --------------------------------------------------------------------------
 
 
@@ -207,9 +155,16 @@ class AirWriter:
     """Feed `HandFrame`s in time order; get an `AirEvent` when a character ends.
 
     Strokes are the smoothed index fingertip while the pen is down, in pixels of
-    `frame_size` with the frame time: `[x, y, t]`. A pen change is dated back to the
-    first of its debounce frames, so the stroke starts where the pinch closed and
-    not where it was confirmed. Not thread-safe: one writer per video stream.
+    `frame_size` with the frame time: `[x, y, t]`. Their two ends follow the
+    fingertip, not the filter's memory of it: a real index tip jumps toward the
+    thumb as a pinch closes and away as it opens, so
+    - a pen-down is dated back to the first of its debounce frames and the filter
+      restarts there from the raw fingertip (the lagging filter would draw a hook
+      from where the tip was before the pinch closed);
+    - a pen-up drops the stroke's last points taken while the pinch was opening.
+    A frame whose fingertip MediaPipe misplaced (`TipGlitch`) changes nothing: it
+    neither lifts the pen nor counts toward an open hand, and the pause clock runs on.
+    Not thread-safe: one writer per video stream.
     """
 
     def __init__(self, config: AirConfig | None = None, frame_size: tuple[int, int] = (640, 480)) -> None:
@@ -218,15 +173,18 @@ class AirWriter:
         c = self.config
         self._filter = OneEuroFilter(c.min_cutoff, c.beta, c.d_cutoff)
         self._pen = PenGesture(c.pinch_down, c.pinch_up, c.debounce_frames)
+        self._glitch = TipGlitch(c.glitch_jump, c.glitch_frames)
         self.reset()
 
     def reset(self) -> None:
         """Forget the character being written (a "clear" button)."""
         self._filter.reset()
         self._pen.reset()
-        self._recent: deque[list[float]] = deque(maxlen=self.config.debounce_frames)  # last smoothed tips
-        self._strokes: list[list[list[float]]] = []  # finished strokes of this character
-        self._stroke: list[list[float]] | None = None  # the open stroke while the pen is down
+        self._glitch.reset()
+        # the raw fingertip and pinch ratio of the last frames, (x, y, t, ratio): a pen-down starts there
+        self._recent: deque[tuple[float, float, float, float]] = deque(maxlen=self.config.debounce_frames)
+        self._strokes: list[list[list[float]]] = []  # finished strokes of this character, points [x, y, t]
+        self._stroke: list[list[float]] | None = None  # the open stroke while the pen is down, points [x, y, t, ratio]
         self._last_ink_t: float | None = None  # when the pen was last down
         self._open_streak = 0
         self._cursor: tuple[float, float] | None = None
@@ -255,18 +213,27 @@ class AirWriter:
         """Take the next frame; returns an event on the frame that ends a character, else None."""
         if frame.landmarks is None:
             return self._no_hand(frame.t)
-        points = to_pixels(frame.landmarks, self.frame_size)  # (21, 2)
-        tip = self._filter(frame.t, points[INDEX_TIP])
-        self._cursor = (float(tip[0]), float(tip[1]))
-        self._recent.append([tip[0], tip[1], frame.t])
+        points = to_pixels(frame.landmarks, self.frame_size)  # (21, 3)
+        if self._glitch.is_glitch(points):  # the last trusted state holds; only time goes on
+            if self._stroke is not None:
+                self._last_ink_t = frame.t
+            return self._end_after_pause(frame.t, "pause")
+        ratio = pinch_ratio(points)
+        self._recent.append((points[INDEX_TIP, 0], points[INDEX_TIP, 1], frame.t, ratio))
 
-        changed = self._pen.update(pinch_ratio(points))
+        changed = self._pen.update(ratio)
         if changed and self._pen.down:
-            self._stroke = [list(p) for p in self._recent]  # the debounce frames belong to the stroke
-        elif changed:
-            self._close_stroke(trim=self.config.debounce_frames - 1)
-        elif self._stroke is not None:
-            self._stroke.append([tip[0], tip[1], frame.t])
+            # The debounce frames belong to the stroke, filtered afresh from where the fingertip was then.
+            self._filter.reset()
+            self._stroke = [[*self._filter(t, (x, y)), t, r] for x, y, t, r in self._recent]
+            tip = self._stroke[-1][:2]
+        else:
+            tip = self._filter(frame.t, points[INDEX_TIP, :2])
+            if changed:
+                self._close_stroke(trim=self.config.debounce_frames - 1)
+            elif self._stroke is not None:
+                self._stroke.append([tip[0], tip[1], frame.t, ratio])
+        self._cursor = (float(tip[0]), float(tip[1]))
         if self._stroke is not None:
             self._last_ink_t = frame.t
 
@@ -292,6 +259,7 @@ class AirWriter:
         # A lost hand lifts the pen at once: a stroke must never go on without a fingertip.
         self._close_stroke(trim=0)
         self._pen.reset()
+        self._glitch.reset()
         self._filter.reset()  # the hand may come back anywhere
         self._recent.clear()
         self._open_streak = 0
@@ -300,12 +268,15 @@ class AirWriter:
         return self._end_after_pause(t, "hand lost")
 
     def _close_stroke(self, trim: int) -> None:
-        """Finish the open stroke, dropping its last `trim` points (taken while the gesture was changing)."""
+        """Finish the open stroke, dropping its last `trim` points (taken while the gesture was changing)
+        and, before them, the points where the pinch was already opening: the fingertip moves then."""
         if self._stroke is None:
             return
         stroke = self._stroke[: len(self._stroke) - trim] if trim else self._stroke
+        while len(stroke) > 1 and stroke[-1][3] > self.config.pinch_down and stroke[-1][3] > stroke[-2][3]:
+            stroke = stroke[:-1]
         if stroke:
-            self._strokes.append(stroke)
+            self._strokes.append([p[:3] for p in stroke])
         self._stroke = None
 
     def _end_after_pause(self, t: float, ended_by: str) -> AirEvent | None:
@@ -336,31 +307,3 @@ def replay(
     writer = AirWriter(config, frame_size)
     events = [writer.update(frame) for frame in frames] + [writer.flush()]
     return [e.ink for e in events if e is not None and e.ink is not None]
-
-
-# --- recordings --------------------------------------------------------------------------
-
-RECORDING_FORMAT = "airtype-hand-frames/1"
-
-
-def frames_to_json(frames: Sequence[HandFrame], frame_size: tuple[int, int] = (640, 480), decimals: int = 4) -> str:
-    """A compact recording: per frame `[t, [x0, y0, z0, x1, ...]]` or `[t, null]`, landmarks rounded to `decimals`."""
-    rows = [
-        [round(f.t, 4), None if f.landmarks is None else [round(float(v), decimals) for v in f.landmarks.ravel()]]
-        for f in frames
-    ]
-    payload = {"format": RECORDING_FORMAT, "frame_size": list(frame_size), "frames": rows}
-    return json.dumps(payload, separators=(",", ":"))
-
-
-def frames_from_json(text: str) -> tuple[list[HandFrame], tuple[int, int]]:
-    """Read `frames_to_json` output back: (frames, frame_size)."""
-    payload = json.loads(text)
-    if payload.get("format") != RECORDING_FORMAT:
-        raise ValueError(f"not an {RECORDING_FORMAT} recording")
-    frames = [
-        HandFrame(float(t), None if flat is None else np.asarray(flat, dtype=np.float64).reshape(NUM_LANDMARKS, 3))
-        for t, flat in payload["frames"]
-    ]
-    width, height = payload["frame_size"]
-    return frames, (int(width), int(height))

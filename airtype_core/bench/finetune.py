@@ -20,11 +20,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..formats.jsonl import read_jsonl
 from ..learning.jobs import JobRunner
 from ..learning.options import TrainOptions
+from ..learning.records import TrainOutcome
 from ..recognition.charset import CLASSES
 from ..recognition.evaluation import evaluate
-from ..recognition.ink import LabeledInk, read_jsonl
+from ..recognition.ink import LabeledInk
 from ..recognition.modelstore import ModelStore
 from ..recognition.predictor import Predictor
 from ..settings import get_settings
@@ -48,7 +50,7 @@ def pick_per_class(samples: Sequence[LabeledInk], per_class: int, total: int = 0
     return [samples[i] for i in sorted(chosen)], [s for i, s in enumerate(samples) if i not in chosen]
 
 
-def _fine_tune(runner: JobRunner, storage: Storage, seed: int) -> tuple[dict[str, Any], dict[str, float | None]]:
+def _fine_tune(runner: JobRunner, storage: Storage, seed: int) -> tuple[TrainOutcome, dict[str, float | None]]:
     """One run through the job runner, watched as the page watches it: (outcome, timings)."""
     started = time.perf_counter()
     runner.start(TrainOptions(mode="finetune", min_samples=1, seed=seed), storage)
@@ -92,7 +94,7 @@ def run_bench(data_path: str, per_class: int = 5, samples: int = 0, seed: int = 
                                   for s in chosen])
             before = evaluate(before_predictor, rest)
             outcome, timings = _fine_tune(JobRunner(settings), storage, seed)
-            store.activate(outcome["version"])  # measured even when the not-worse rule kept it back
+            store.activate(outcome.version)  # measured even when the not-worse rule kept it back
             after = evaluate(Predictor(settings, store), rest)
         finally:
             storage.close()
@@ -106,9 +108,9 @@ def run_bench(data_path: str, per_class: int = 5, samples: int = 0, seed: int = 
         "before": before,
         "after": after,
         "fine_tune": {
-            "stored_samples": len(chosen), "evaluated_on": len(rest), "activated": outcome["activated"],
-            "reason": outcome["reason"], "train_size": outcome["train_size"], "epochs_run": len(outcome["history"]),
-            "train_s": outcome["train_s"], "samples_per_s": outcome["samples_per_s"], "device": outcome["device"],
+            "stored_samples": len(chosen), "evaluated_on": len(rest), "activated": outcome.activated,
+            "reason": outcome.reason, "train_size": outcome.train_size, "epochs_run": len(outcome.history),
+            "train_s": outcome.train_s, "samples_per_s": outcome.samples_per_s, "device": outcome.device,
             "unreadable_lines": len(errors), **timings,
         },
         "worst_class": worst,

@@ -8,6 +8,8 @@ a message for a person. `storage` re-exports all of these names.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -160,6 +162,36 @@ class CharAccuracy:
 
 
 @dataclass(frozen=True)
+class KeysetPage:
+    """One page of samples, and the keys to ask for the next one (`after=page.next_key`)."""
+
+    items: tuple[SampleRecord, ...]
+    total: int  # samples matching the filter (and having a place in the order)
+    next_key: tuple[Any, int] | None  # (the sort column's value, id) of the last item; None on the last page
+
+
+@dataclass(frozen=True)
+class EditInfo:
+    """A relabel or delete as the Data page lists it."""
+
+    id: int
+    action: str  # relabel | delete
+    new_char: str | None
+    count: int  # samples it changed
+    created_at: datetime
+    undone_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What one batch of an import did."""
+
+    stored: tuple[int, ...]  # ids of the new samples
+    duplicates: int  # same points and label as a sample already stored (or earlier in the batch)
+    rejected: tuple[tuple[int, str], ...] = ()  # (index in the batch, why): values the database must not take
+
+
+@dataclass(frozen=True)
 class ParticipantInfo:
     id: int
     name: str
@@ -210,7 +242,7 @@ def from_row(cls: type, row: object, **override: Any) -> Any:
     return cls(**{f.name: override[f.name] if f.name in override else getattr(row, f.name) for f in fields(cls)})
 
 
-def sample_record(row: TrainingSample) -> SampleRecord:
+def sample_record(row: TrainingSample, features: bool = True) -> SampleRecord:
     return SampleRecord(
         id=row.id,
         ink=Ink.from_strokes(row.raw_ink),
@@ -226,8 +258,13 @@ def sample_record(row: TrainingSample) -> SampleRecord:
         participant_id=row.participant_id,
         collection_session_id=row.collection_session_id,
         created_at=row.created_at,
-        features=None if row.features is None else np.asarray(row.features, dtype=np.float32),
+        features=None if not features or row.features is None else np.asarray(row.features, dtype=np.float32),
     )
+
+
+def ink_digest(raw_ink: list[Any]) -> str:
+    """`Ink.digest()` of ink already turned into lists (saves doing it twice per stored sample)."""
+    return hashlib.sha256(json.dumps(raw_ink, separators=(",", ":")).encode()).hexdigest()[:32]
 
 
 def one_of(what: str, value: object, allowed: tuple[str, ...]) -> str:
@@ -247,6 +284,11 @@ def checked_number(what: str, value: float | None, low: float = -math.inf, high:
 
 def sample_row(new: NewSample) -> TrainingSample:
     """Validate everything before the database sees anything."""
+    return TrainingSample(**sample_values(new))
+
+
+def sample_values(new: NewSample) -> dict[str, Any]:
+    """The checked column values of a new sample (bulk inserts skip the ORM object)."""
     actual = validate_label(new.actual_char)
     correction = one_of("correction type", new.correction_type, CORRECTION_TYPES)
     if not isinstance(new.ink, Ink) or new.ink.num_points == 0:
@@ -262,8 +304,10 @@ def sample_row(new: NewSample) -> TrainingSample:
         if not np.isfinite(array).all():
             raise InvalidInputError("the features contain NaN or infinity")
         features = np.round(array, _FEATURE_DECIMALS).tolist()
-    return TrainingSample(
-        raw_ink=new.ink.to_lists(),
+    raw_ink = new.ink.to_lists()
+    return dict(
+        raw_ink=raw_ink,
+        ink_hash=ink_digest(raw_ink),
         features=features,
         predicted_char=predicted,
         predicted_confidence=checked_number("the confidence", new.confidence, 0.0, 1.0),

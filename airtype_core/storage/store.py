@@ -19,15 +19,19 @@ from typing import Any, ContextManager, Iterable, Iterator, Sequence
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from ..recognition.charset import CLASS_INDEX, validate_label
 from ..recognition.ink import Ink
 from ..settings import get_settings
+from . import edits, paging
+from .bulk import BatchImporter
 from .database import Database
 from .records import (
     CharAccuracy,
     CollectionSessionInfo,
+    EditInfo,
+    KeysetPage,
     InvalidInputError,
     ModelVersionInfo,
     NewSample,
@@ -56,11 +60,6 @@ from .tables import (
 
 INTERRUPTED = "interrupted (the process stopped)"
 
-
-def _chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:
-    ids = list(ids)
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 # --- the facade ----------------------------------------------------------------
@@ -106,6 +105,43 @@ class Storage:
     def list_participants(self) -> list[ParticipantInfo]:
         with self.session() as s:
             return [from_row(ParticipantInfo, r) for r in s.scalars(select(Participant).order_by(Participant.name))]
+
+    def find_participant(self, name_or_id: str | int) -> ParticipantInfo:
+        """The participant with this name (or number); NotFoundError if there is none."""
+        key = str(name_or_id).strip()
+        with self.session() as s:
+            row = s.scalar(select(Participant).where(Participant.name == key))
+            if row is None and key.isdigit():
+                row = s.get(Participant, int(key))
+            if row is None:
+                raise NotFoundError(f"there is no participant {key!r}")
+            return from_row(ParticipantInfo, row)
+
+    def rename_participant(self, participant_id: int, new_name: str) -> ParticipantInfo:
+        name = (new_name or "").strip()
+        if not name or len(name) > 100:
+            raise InvalidInputError("a participant name has 1 to 100 characters")
+        with self.session(write=True, failed="the participant was not renamed") as s:
+            row = self._get(s, Participant, participant_id, "participant")
+            taken = s.scalar(select(Participant.id).where(Participant.name == name, Participant.id != participant_id))
+            if taken is not None:
+                raise InvalidInputError(f"there is already a participant called {name!r}")
+            row.name = name
+            return from_row(ParticipantInfo, row)
+
+    def participant_sample_count(self, participant_id: int) -> int:
+        with self.session() as s:
+            return s.scalar(select(func.count()).where(TrainingSample.participant_id == participant_id)) or 0
+
+    def delete_participant(self, participant_id: int) -> int:
+        """Delete the participant, their collection sessions and their samples; returns how many samples."""
+        with self.session(write=True, failed="nothing was deleted") as s:
+            row = self._get(s, Participant, participant_id, "participant")
+            stmt = delete(TrainingSample).where(TrainingSample.participant_id == participant_id)
+            deleted = s.execute(stmt.execution_options(synchronize_session=False)).rowcount
+            s.execute(delete(CollectionSession).where(CollectionSession.participant_id == participant_id))
+            s.delete(row)
+            return deleted
 
     # -- collection sessions
 
@@ -175,13 +211,18 @@ class Storage:
             rows = s.scalars(stmt.offset((page - 1) * per_page).limit(per_page))
             return SamplePage(tuple(sample_record(r) for r in rows), total, page, pages)
 
-    def iter_samples(self, filter: SampleFilter | None = None, batch_size: int = 500) -> Iterator[SampleRecord]:
-        """Every matching sample, oldest first, read in batches (exports)."""
+    def iter_samples(
+        self, filter: SampleFilter | None = None, batch_size: int = 500, *, features: bool = True
+    ) -> Iterator[SampleRecord]:
+        """Every matching sample, oldest first, read in batches (exports: `features=False` leaves
+        the model-input column unread, a third of the reading)."""
         filter, last_id = filter or SampleFilter(), 0
+        query = select(TrainingSample) if features else select(TrainingSample).options(defer(TrainingSample.features))
         while True:
-            stmt = filter.apply(select(TrainingSample)).where(TrainingSample.id > last_id)
+            stmt = filter.apply(query).where(TrainingSample.id > last_id)
             with self.session() as s:
-                batch = [sample_record(r) for r in s.scalars(stmt.order_by(TrainingSample.id).limit(batch_size))]
+                rows = s.scalars(stmt.order_by(TrainingSample.id).limit(batch_size))
+                batch = [sample_record(r, features=features) for r in rows]
             yield from batch
             if len(batch) < batch_size:
                 return
@@ -194,37 +235,47 @@ class Storage:
             rows = s.execute((filter or SampleFilter()).apply(stmt)).all()
         return [(Ink.from_strokes(strokes), char) for strokes, char in rows]
 
+    def page_samples(
+        self, filter: SampleFilter | None = None, after: tuple[Any, int] | None = None, per_page: int = 50,
+        *, order: str = "newest",
+    ) -> KeysetPage:
+        """One page in `order` (newest, oldest, least confident first), the one after the key `after`
+        (None: the first); see paging.py."""
+        with self.session() as s:
+            return paging.keyset_page(s, filter or SampleFilter(), after, max(1, per_page), order)
+
     def relabel(self, ids: Iterable[int], char: str) -> int:
-        """Give the samples label `char`; returns how many changed.
+        """Give the samples label `char`; returns how many changed. Logged, so it can be undone.
 
         The correction type becomes `corrected` when the model had said
         something else, `confirmed` when it had said `char`, `manual` when
         there was no prediction.
         """
-        char = validate_label(char)
-        s_ = TrainingSample
-        values = {
-            s_.actual_char: char,
-            s_.is_correct: case((s_.predicted_char.is_(None), None), else_=s_.predicted_char == char),
-            s_.correction_type: case(
-                (s_.predicted_char.is_(None), "manual"), (s_.predicted_char == char, "confirmed"), else_="corrected"
-            ),
-        }
-        changed = 0
         with self.session(write=True, failed="no sample was relabeled") as s:
-            for chunk in _chunks(ids):
-                stmt = update(s_).where(s_.id.in_(chunk)).values(values)
-                changed += s.execute(stmt.execution_options(synchronize_session=False)).rowcount
-        return changed
+            return edits.relabel(s, ids, char)
 
     def delete(self, ids: Iterable[int]) -> int:
-        """Delete the samples; returns how many there were."""
-        deleted = 0
+        """Delete the samples; returns how many there were. Logged, so it can be undone."""
         with self.session(write=True, failed="no sample was deleted") as s:
-            for chunk in _chunks(ids):
-                stmt = delete(TrainingSample).where(TrainingSample.id.in_(chunk))
-                deleted += s.execute(stmt.execution_options(synchronize_session=False)).rowcount
-        return deleted
+            return edits.delete_samples(s, ids)
+
+    def list_edits(self, limit: int = 50) -> list[EditInfo]:
+        """The relabels and deletes, newest first."""
+        with self.session() as s:
+            return edits.list_edits(s, limit)
+
+    def edit_old_values(self, edit_id: int, limit: int = 20) -> list[tuple[int, dict[str, Any]]]:
+        with self.session() as s:
+            return edits.old_values(s, edit_id, limit)
+
+    def undo_edit(self, edit_id: int) -> int:
+        """Put back what a relabel or delete changed; returns how many samples."""
+        with self.session(write=True, failed="nothing was undone") as s:
+            return edits.undo(s, edit_id)
+
+    def importing(self, *, all_or_nothing: bool = False, dry_run: bool = False) -> BatchImporter:
+        """`with storage.importing() as batches: batches.add(samples, writers)` (see bulk.py)."""
+        return BatchImporter(self.database, all_or_nothing=all_or_nothing, dry_run=dry_run)
 
     # -- aggregates, computed by the database
 

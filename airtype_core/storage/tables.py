@@ -25,10 +25,12 @@ from sqlalchemy import (
     Double,
     Engine,
     ForeignKey,
+    Index,
     MetaData,
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -44,6 +46,12 @@ SOURCES = ("canvas", "air", "import")
 TRAINING_KINDS = ("full", "finetune")
 TRAINING_STATUSES = ("running", "completed", "failed", "cancelled")
 COLLECTION_STATUSES = ("active", "paused", "finished", "abandoned")
+EDIT_ACTIONS = ("relabel", "delete")
+STATS_COLUMNS = (
+    "actual_char", "predicted_char", "is_correct", "predicted_confidence", "created_at",
+    "model_version", "participant_id", "source", "correction_type",
+)  # fmt: skip
+VERSION_STATS_COLUMNS = ("model_version", "is_correct", "created_at", "participant_id", "source", "correction_type")
 
 
 def utcnow() -> datetime:
@@ -109,6 +117,28 @@ class CollectionSession(Base):
     planned_chars: Mapped[list[Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # Where the participant is: the next prompt is planned_chars[position]; the
+    # prompts before it each have a CollectionPrompt. Kept here, not in a browser
+    # tab, so a session survives a restart and resumes from any tab.
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+    prompt_shown_at: Mapped[datetime | None]  # the current prompt's clock: set when shown or resumed
+    options: Mapped[dict[str, Any] | None]  # how the plan was made: target set, repetitions, seed
+
+
+class CollectionPrompt(Base):
+    """One prompt of a collection session that was answered (a sample) or skipped."""
+
+    __tablename__ = "collection_prompts"
+    __table_args__ = (UniqueConstraint("session_id", "position", name="uq_collection_prompts_session_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("collection_sessions.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    char: Mapped[str] = mapped_column(CHAR(1))
+    sample_id: Mapped[int | None] = mapped_column(ForeignKey("training_samples.id", ondelete="SET NULL"))
+    skipped: Mapped[bool] = mapped_column(default=False)
+    duration_ms: Mapped[float | None]  # prompt shown (or resumed) -> answered
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TrainingSample(Base):
@@ -118,13 +148,19 @@ class TrainingSample(Base):
     __table_args__ = (
         CheckConstraint(_one_of("correction_type", CORRECTION_TYPES), name="correction_type"),
         CheckConstraint(_one_of("source", SOURCES), name="source"),
+        # Every column the Stats page reads, so that its GROUP BYs scan this index and
+        # never the rows themselves, whose ink and features are kilobytes of JSON;
+        # in GROUP BY order (written, read as), so the largest GROUP BY needs no sort.
+        Index("ix_training_samples_stats", *STATS_COLUMNS),
+        # The same for the accuracy per model version, in its GROUP BY order: no sort.
+        Index("ix_training_samples_versions", *VERSION_STATS_COLUMNS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     raw_ink: Mapped[list[Any]]  # Ink.to_lists(): [[[x, y(, t)], ...], ...]
     features: Mapped[list[Any] | None]  # (seq_len, 7) model input, when the caller kept it
     predicted_char: Mapped[str | None] = mapped_column(CHAR(1))
-    predicted_confidence: Mapped[float | None]
+    predicted_confidence: Mapped[float | None] = mapped_column(index=True)  # the Data page's least-confident order
     alternatives: Mapped[list[Any] | None]  # [[char, prob], ...], best first
     actual_char: Mapped[str] = mapped_column(CHAR(1), index=True)
     correction_type: Mapped[str] = mapped_column(String(16), index=True)
@@ -139,6 +175,33 @@ class TrainingSample(Base):
         ForeignKey("collection_sessions.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Ink.digest() of raw_ink: the same points and label twice is one sample (imports check it)
+    ink_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+
+
+class SampleEdit(Base):
+    """One relabel or delete a user did (on one sample or many), kept so that it can be undone."""
+
+    __tablename__ = "sample_edits"
+    __table_args__ = (CheckConstraint(_one_of("action", EDIT_ACTIONS), name="action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    new_char: Mapped[str | None] = mapped_column(CHAR(1))  # the label given, for a relabel
+    count: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    undone_at: Mapped[datetime | None]
+
+
+class SampleEditItem(Base):
+    """A sample's values before an edit: the label fields for a relabel, the whole row for a delete."""
+
+    __tablename__ = "sample_edit_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edit_id: Mapped[int] = mapped_column(ForeignKey("sample_edits.id", ondelete="CASCADE"), index=True)
+    sample_id: Mapped[int]  # no foreign key: a deleted sample's id is kept here on purpose
+    old: Mapped[dict[str, Any]]
 
 
 class TrainingSession(Base):

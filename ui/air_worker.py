@@ -16,8 +16,7 @@ the same queue, so recorded hands and the camera share one path.
 One `AirSession` per browser session: MediaPipe's video mode tracks a hand from
 frame to frame, so its graph belongs to one stream. It is built in the background
 before the stream starts (or on its first frame) and closed when the stream ends.
-The page's notices (`camera_notice` ...) are worked out here too, where they can
-be tested without a browser.
+What the page says is in `air_text.py`; the demo's characters in `air_demo.py`.
 """
 
 from __future__ import annotations
@@ -37,18 +36,12 @@ from airtype_core.air.camera import (
     HandDetector,
     HandTrackingUnavailable,
 )
-from airtype_core.air.hand_tracking import (
-    STATUS_NO_HAND,
-    STATUS_OPEN_HAND,
-    STATUS_WRITING,
-    AirConfig,
-    AirEvent,
-    HandFrame,
-    frames_from_json,
-    replay,
-)
-from airtype_core.air.synthetic_hands import DEMO_STROKES, demo_frames
+from airtype_core.air.hand_tracking import AirConfig, AirEvent, HandFrame, replay
+from airtype_core.air.recording import RecordingError, frames_from_json, frames_to_json
+from airtype_core.air.synthetic_hands import demo_frames
 from airtype_core.recognition.ink import InkError
+
+from .air_demo import DemoTextError, demo_glyphs
 
 if TYPE_CHECKING:
     import av
@@ -61,7 +54,7 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger(__name__)
 POLL_S = 0.2  # how often the page looks for news while the camera runs: half of it, on average, is latency
 IDLE_POLL_S = 1.0  # ... and otherwise: an idle tab should cost next to nothing
-MAX_PENDING = 8  # unanswered characters kept for the page; older ones give way
+MAX_PENDING = 16  # unanswered characters kept for the page; beyond that the oldest give way
 TIMING_WINDOW = 30  # frames averaged for the per-frame time shown on the page
 
 
@@ -112,10 +105,10 @@ class Results:
             return item
 
     def snapshot(self) -> tuple[int, tuple[Recognized, ...]]:
-        """`(changes, answers newest first)`: `changes` grows with every add and remove, so the page,
-        keeping the number it drew from, knows when to draw again."""
+        """`(changes, answers in writing order, oldest first)`: `changes` grows with every add and
+        remove, so the page, keeping the number it drew from, knows when to draw again."""
         with self._lock:
-            return self._changes, tuple(reversed(self._items))
+            return self._changes, tuple(self._items)
 
     def remove(self, item_id: int) -> None:
         with self._lock:
@@ -299,22 +292,30 @@ class AirSession:
         return len(inks)
 
     def replay_demo(self, text: str) -> int:
-        """`replay` the synthetic hand writing `text` (characters of `DEMO_STROKES`)."""
-        unknown = sorted(set(text) - set(DEMO_STROKES))
-        if not text or unknown:
-            raise ReplayError(
-                f"The demo hand can write {', '.join(DEMO_STROKES)}"
-                + (f"; not {', '.join(repr(c) for c in unknown)}." if unknown else ": type some of them.")
-            )
-        return self.replay(demo_frames(text))
+        """`replay` the synthetic hand writing `text` (letters and digits; spaces are skipped)."""
+        text = "".join(text.split())
+        try:
+            glyphs = demo_glyphs(text)
+        except DemoTextError as exc:
+            raise ReplayError(str(exc)) from None
+        return self.replay(demo_frames(text, glyphs=glyphs))
 
     def replay_recording(self, data: bytes | str) -> int:
         """`replay` a recording saved by `hand_tracking.frames_to_json` (an uploaded file's bytes, or its text)."""
         try:
-            frames, size = frames_from_json(data.decode() if isinstance(data, bytes) else data)
-        except (ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            raise ReplayError(f"This is not a hand-landmark recording ({exc}).") from None
+            frames, size = frames_from_json(data)
+        except RecordingError as exc:
+            raise ReplayError(str(exc)) from None
         return self.replay(frames, size)
+
+    def recording_json(self) -> str:
+        """What the camera's hand did so far (the last ten minutes), as a recording `replay_recording` reads."""
+        frames, size = self.processor.recording()
+        return frames_to_json(frames, size, decimals=6)
+
+    @property
+    def recorded_frames(self) -> int:
+        return self.processor.recorded
 
     def close(self) -> None:
         self._finalizer()
@@ -344,91 +345,3 @@ class AirSession:
 def _shut_down(stop: threading.Event, detector: _StreamDetector) -> None:
     stop.set()
     detector.close()
-
-
-# --- what the page says about the camera and the hand -------------------------------------
-
-
-@dataclass(frozen=True)
-class Notice:
-    kind: str  # "info" | "success" | "warning" | "error": how the page shows it
-    text: str
-
-
-CAMERA_ERRORS = (  # the video component shows the browser's error by name; the page says what to do
-    "If the video box then shows **NotAllowedError**, the browser blocked the camera: allow it for this page "
-    "(the camera icon in the address bar) and press START again. **NotFoundError** or **NotReadableError**: "
-    "no camera is free; plug one in or close the program using it. The replay demo below needs no camera."
-)
-
-
-def camera_notice(playing: bool, signalling: bool, stats: StreamStats, view: "AirView", pause_s: float) -> Notice:
-    """The one message that tells the person what to do next, from the stream's state and the tracker's."""
-    if stats.error:
-        return Notice("error", f"Hand tracking cannot run: {stats.error}")
-    if signalling and not playing:
-        return Notice("info", "Connecting to the camera…")
-    if not playing:
-        return Notice("info", "Press START and allow the camera.")
-    if stats.frames == 0:
-        return Notice("info", "Connected: waiting for the first video frames…")
-    if stats.starting:
-        return Notice("info", "Starting hand tracking…")
-    if view.status == STATUS_NO_HAND and view.trail:
-        return Notice(
-            "warning",
-            f"Hand lost mid-character: bring it back within {pause_s:g} s to go on writing, "
-            "or the character ends with what was written.",
-        )
-    if view.status == STATUS_NO_HAND:
-        return Notice(
-            "warning", "No hand in view: hold one hand up, palm toward the camera, about an arm's length away."
-        )
-    if view.status == STATUS_WRITING:
-        return Notice("success", "Writing: release the pinch to lift the pen.")
-    if view.status == STATUS_OPEN_HAND:
-        return Notice("info", "Open hand: character finished. Pinch to start the next one.")
-    if view.trail:
-        return Notice("info", f"Pen up: pinch for another stroke, or open your hand (or wait {pause_s:g} s) to finish.")
-    return Notice("info", "Hand found, pen up: pinch thumb and index to write.")
-
-
-def last_character_note(view: "AirView") -> str:
-    """Why the last gesture gave no character, or that the hand leaving ended one; "" when there is nothing to say."""
-    last = view.last_event
-    if last is not None and last.ink is None:
-        return f"Last gesture ignored, {last.discarded}."
-    if last is not None and last.ended_by == "hand lost":
-        return "The last character ended when the hand left the view."
-    return ""
-
-
-def counters_note(stats: StreamStats) -> str:
-    if not stats.frames:
-        return ""
-    return (
-        f"{stats.frames} frames processed · hand tracking ran on {stats.tracked}, "
-        f"found a hand in {stats.hands} · {stats.frame_ms:.0f} ms per frame"
-    )
-
-
-def ink_svg(ink: "Ink", size: int = 128, margin: int = 10) -> str:
-    """The ink as a small SVG, dark strokes on white, aspect kept.
-
-    Inline SVG rather than a raster image: `st.image` embeds it in the page, whereas
-    an image file served on the side goes missing when the polling fragment reruns.
-    """
-    x0, y0, x1, y1 = ink.bounds()
-    scale = (size - 2 * margin) / max(x1 - x0, y1 - y0, 1e-9)
-    dx, dy = (size - scale * (x1 - x0)) / 2, (size - scale * (y1 - y0)) / 2
-    lines = []
-    for stroke in ink.strokes:
-        points = " ".join(f"{(x - x0) * scale + dx:.1f},{(y - y0) * scale + dy:.1f}" for x, y in stroke[:, :2])
-        lines.append(f'<polyline points="{points}"/>')
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}">'
-        f'<rect width="{size}" height="{size}" fill="white"/>'
-        '<g fill="none" stroke="#1b1f29" stroke-width="3" stroke-linecap="round" stroke-linejoin="round">'
-        + "".join(lines)
-        + "</g></svg>"
-    )
