@@ -26,6 +26,7 @@ PENDING = "data-pending"  # session_state: (action, ids, label) waiting for conf
 NOTICE = "data-notice"  # session_state: what the last action did
 TABLE = "data-table-version"  # bumped to clear the table's selection
 IMPORTED = "data-imported"  # session_state: the ImportReport of the last import
+EXPORTED = "data-exported"  # session_state: ((format, filter, count), bytes) of the export prepared last
 
 st.title("Data")
 try:
@@ -204,11 +205,19 @@ with exporting:
     kind = st.radio("Format", ["jsonl", "csv", "inkml"], horizontal=True, key="export-format",
                     format_func={"jsonl": "JSON lines (lossless)", "csv": "CSV (metadata)", "inkml": "InkML"}.get)
 
-    def _export() -> bytes:
-        out = io.StringIO()
-        export_samples(storage, flt, kind, out)
-        return out.getvalue().encode("utf-8")
-
-    st.download_button(f"Download the {total} samples of the current filter", data=_export,
-                       file_name=f"airtype-samples{SUFFIX[kind]}", mime="application/octet-stream",
-                       icon=":material/download:", key="export-download", disabled=total == 0)
+    # Written on request, then offered as a plain download: a button whose data is made on the
+    # click itself now and then gave the browser nothing (about one click in four here).
+    wanted = (kind, repr(flt), total)
+    if st.button(f"Prepare the {total} samples of the current filter", icon=":material/description:",
+                 key="export-prepare", disabled=total == 0):
+        with st.spinner("Writing the export…"):
+            out = io.StringIO()
+            export_samples(storage, flt, kind, out)
+            st.session_state[EXPORTED] = (wanted, out.getvalue().encode("utf-8"))
+    prepared = st.session_state.get(EXPORTED)
+    if prepared is not None and prepared[0] == wanted:
+        st.download_button(f"Download the {total} samples of the current filter", data=prepared[1],
+                           file_name=f"airtype-samples{SUFFIX[kind]}", mime="application/octet-stream",
+                           icon=":material/download:", key="export-download")
+    elif total:
+        st.caption("Prepare the export, then download it; changing the filter or the format asks for a new one.")

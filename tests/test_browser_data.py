@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from browser_support import browser, streamlit_server  # noqa: F401
+from browser_support import browser, streamlit_server, wait_idle  # noqa: F401
 from model_files import copy_shipped_models
 from playwright.sync_api import expect
 
@@ -45,8 +45,12 @@ def test_upload_imports_and_the_export_downloads(browser, app):  # noqa: F811
         storage.close()
 
     page.get_by_role("tab", name="Export").click()
+    page.get_by_role("button", name="Prepare the 3 samples of the current filter").click()
+    button = page.get_by_role("button", name="Download the 3 samples of the current filter")
+    expect(button).to_be_enabled()
+    wait_idle(page, WAIT_MS)
     with page.expect_download() as download:
-        page.get_by_role("button", name="Download the 3 samples of the current filter").click()
+        button.click()
     assert download.value.failure() is None
     assert download.value.suggested_filename == "airtype-samples.jsonl"
     exported = [json.loads(line) for line in open(download.value.path(), encoding="utf-8")]
