@@ -270,6 +270,9 @@ def _cmd_bench_io(args: argparse.Namespace) -> int:
 
     report = run_bench(args.samples, predict=not args.no_predict, keep=args.keep)
     print(json.dumps(report) if args.json else format_report(report))
+    return 0
+
+
 def _cmd_suggest(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 

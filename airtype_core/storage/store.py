@@ -61,7 +61,6 @@ from .tables import (
 INTERRUPTED = "interrupted (the process stopped)"
 
 
-
 # --- the facade ----------------------------------------------------------------
 
 
