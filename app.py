@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from airtype_core.settings import SettingsError, get_settings
 from ui.feedback import PARTICIPANT
 from ui.navigation import mark_through_app, page_asked_for
-from airtype_core.settings import SettingsError, get_settings
 from ui.resources import get_predictor, get_storage, predictor_loaded, user_errors
 
 st.set_page_config(page_title="AirType", page_icon="✍️", layout="wide")

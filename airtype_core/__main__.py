@@ -54,8 +54,8 @@ UNREADABLE_SHOWN = 20  # unreadable lines listed by `evaluate`
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .recognition.evaluation import evaluate
     from .formats.jsonl import read_jsonl
+    from .recognition.evaluation import evaluate
     from .recognition.predictor import Predictor
 
     errors: list[str] = []

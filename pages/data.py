@@ -15,7 +15,17 @@ import streamlit as st
 
 from airtype_core.recognition.charset import CLASSES
 from airtype_core.storage.paging import SAMPLE_ORDERS
-from ui.data_view import COLUMNS, KEYS, PER_PAGE, filters, next_page, page_key, previous_page, restart_paging, rows
+from ui.data_view import (
+    COLUMNS,
+    KEYS,
+    PER_PAGE,
+    filters,
+    next_page,
+    page_key,
+    previous_page,
+    restart_paging,
+    rows,
+)
 from ui.ink_svg import ink_thumbnail_svg
 from ui.navigation import enter_through_app
 from ui.resources import get_predictor, get_storage, user_errors

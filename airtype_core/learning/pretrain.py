@@ -24,7 +24,7 @@ from ..recognition.charset import CLASSES, category
 from ..recognition.evaluation import summarize
 from ..recognition.features import FeatureConfig
 from ..recognition.modelstore import Manifest, ModelStore
-from .realset import BalancedEpochs, featurize_pool, features_of, split_writers
+from .realset import BalancedEpochs, features_of, featurize_pool, split_writers
 from .synth import SynthConfig, synthetic_dataset
 from .trainer import TrainConfig, Trainer, TrainProgress, evaluate_logits
 

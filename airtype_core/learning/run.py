@@ -42,6 +42,7 @@ from ..storage.store import Storage
 from .options import TrainOptions
 from .readiness import check_enough_samples
 from .records import EpochRecord, TrainOutcome
+from .synth import sample
 from .trainer import (
     Trainer,
     TrainingCancelled,
@@ -50,7 +51,6 @@ from .trainer import (
     evaluate_logits,
     select_device,
 )
-from .synth import sample
 from .trainset import SYNTHETIC_VAL_PER_CLASS, TrainingSet, build_training_set
 from .versions import activate_version, sync_versions
 

@@ -12,15 +12,13 @@ nothing new. A dry run reads the database the same way and writes nothing.
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Sequence
-
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from .database import Database
 from ..recognition.charset import LabelError
+from .database import Database
 from .records import ImportOutcome, InvalidInputError, NewSample, sample_values
 from .tables import Participant, TrainingSample
 

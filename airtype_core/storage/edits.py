@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from ..recognition.charset import validate_label
 from .records import EditInfo, InvalidInputError, NotFoundError
-from .tables import CollectionSession, Participant, SampleEdit, SampleEditItem, TrainingSample, utcnow
+from .tables import (
+    CollectionSession,
+    Participant,
+    SampleEdit,
+    SampleEditItem,
+    TrainingSample,
+    utcnow,
+)
 
 _LABEL_FIELDS = ("actual_char", "correction_type", "is_correct")
 _ROW_FIELDS = tuple(c.name for c in TrainingSample.__table__.columns)
