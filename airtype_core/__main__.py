@@ -85,17 +85,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _participant_id(storage, name_or_id: str | None) -> int | None:
-    from .learning.options import TrainingOptionsError
-
-    if not name_or_id:
-        return None
-    for p in storage.list_participants():
-        if name_or_id in (p.name, str(p.id)):
-            return p.id
-    raise TrainingOptionsError(f"there is no participant {name_or_id!r}")
-
-
 def _progress_bar(stream=sys.stderr):
     """A `finetune.RunProgress` callback drawing one text line per epoch (redrawn in place on a terminal)."""
     tty, last_phase = stream.isatty(), [None]
@@ -136,7 +125,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .learning.options import TrainingError, TrainOptions
     from .learning.trainer import TrainingCancelled
     from .settings import get_settings
-    from .storage.store import Storage, StorageError
+    from .storage.records import StorageError
+    from .storage.store import Storage
 
     settings = get_settings()
     stop = threading.Event()
@@ -146,7 +136,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         options = TrainOptions(
             mode="finetune" if args.fine_tune else "full", epochs=args.epochs, augment=not args.no_augment,
             augmentation_factor=args.augmentation_factor, misclassified_only=args.misclassified_only,
-            min_samples=args.min_samples, participant_id=_participant_id(storage, args.participant),
+            min_samples=args.min_samples, participant_id=storage.find_participant(args.participant).id if args.participant else None,
             synthetic_per_class=args.synthetic_per_class, seed=args.seed,
         )
         outcome = JobRunner(settings).run_here(options, storage, progress=_progress_bar(), should_stop=stop.is_set)

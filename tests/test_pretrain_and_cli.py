@@ -10,13 +10,16 @@ import sys
 import numpy as np
 import pytest
 import torch
-from model_files import tree_hashes
+from model_files import copy_shipped_models, tree_hashes
+from test_training_jobs import collect
 
+from airtype_core.formats.jsonl import read_jsonl
+from airtype_core.learning.jobs import JobRunner
 from airtype_core.learning.pretrain import pretrain
 from airtype_core.learning.synth import sample, synthetic_dataset
-from airtype_core.formats.jsonl import read_jsonl
 from airtype_core.recognition.modelstore import ModelStore
 from airtype_core.settings import PROJECT_ROOT
+from airtype_core.storage.store import Storage
 
 DEV_FILE = PROJECT_ROOT.parent / "shared" / "data" / "unipen-dev.jsonl"
 UNIPEN_FIXTURES = PROJECT_ROOT / "tests" / "data" / "unipen"
@@ -93,6 +96,26 @@ def _cli(*args: str, **env) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "airtype_core", *args], capture_output=True, text=True, cwd=PROJECT_ROOT,
         env={**os.environ, **env}, timeout=300,
     )
+
+
+def test_cli_train_runs_in_the_foreground_as_a_recorded_job(tmp_path):
+    models = copy_shipped_models(tmp_path / "models")
+    env = {"AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}", "AIRTYPE_MODEL_DIR": str(models),
+           "OMP_NUM_THREADS": "1"}
+    storage = Storage(env["AIRTYPE_DATABASE_URL"])
+    collect(storage, per_char=4)  # 24 samples of a-f
+    storage.close()
+    tiny = ("--fine-tune", "--epochs", "1", "--augmentation-factor", "1", "--synthetic-per-class", "1",
+            "--min-samples", "10")
+    nobody = _cli("train", *tiny, "--participant", "Nobody", **env)
+    assert nobody.returncode == 2 and "there is no participant 'Nobody'" in nobody.stderr, nobody.stderr
+
+    done = _cli("train", *tiny, "--json", **env)
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (models / outcome["version"] / "manifest.json").exists()
+    status = JobRunner(root=models / ".jobs").status()  # what an app on the same folder shows
+    assert status is not None and status.state == "completed" and status.outcome.version == outcome["version"]
 
 
 def test_cli_predict_prints_json(tmp_path):

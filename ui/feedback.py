@@ -29,7 +29,7 @@ from ui.resources import get_predictor, get_storage, user_errors
 if TYPE_CHECKING:
     from airtype_core.recognition.ink import Ink
     from airtype_core.recognition.predictor import Prediction
-    from airtype_core.storage.store import ParticipantInfo
+    from airtype_core.storage.records import ParticipantInfo
 
 PARTICIPANT = "participant"  # session_state: the sidebar's ParticipantInfo, or None for nobody
 LAST_ANSWER = "last-answer"  # session_state: (sample id, character, source) of the last answer stored
@@ -120,7 +120,7 @@ def _store_correction(prediction, ink, source, key, on_stored) -> None:
 def _store(prediction, ink, source, key, on_stored, actual) -> None:
     """Widget callback: store the answer `actual`, or leave a message for the panel."""
     from airtype_core.recognition.features import featurize
-    from airtype_core.storage.store import NewSample
+    from airtype_core.storage.records import NewSample
 
     if st.session_state.get(f"{key}-stored") is not None:
         return  # one answer per character: a second callback (Enter after a click) must not store twice
