@@ -19,8 +19,14 @@ from sqlalchemy.orm import Session
 
 from ..recognition.charset import LabelError
 from .database import Database
-from .records import ImportOutcome, InvalidInputError, NewSample, sample_values
-from .tables import Participant, TrainingSample
+from .records import (
+    ImportOutcome,
+    InvalidInputError,
+    NewSample,
+    participant_named,
+    sample_values,
+)
+from .tables import TrainingSample
 
 MAX_NAME = 100
 
@@ -95,10 +101,5 @@ class BatchImporter:
     def _participant(self, s: Session, writer: str) -> int:
         name = writer.strip()[:MAX_NAME]
         if name not in self._participants:
-            row = s.scalar(select(Participant).where(Participant.name == name))
-            if row is None:
-                row = Participant(name=name)
-                s.add(row)
-                s.flush()
-            self._participants[name] = row.id
+            self._participants[name] = participant_named(s, name).id
         return self._participants[name]

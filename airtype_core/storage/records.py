@@ -16,11 +16,12 @@ from datetime import datetime
 from typing import Any, Sequence
 
 import numpy as np
-from sqlalchemy import Select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from ..recognition.charset import validate_label
 from ..recognition.ink import Ink
-from .tables import CORRECTION_TYPES, SOURCES, TrainingSample, utcnow
+from .tables import CORRECTION_TYPES, SOURCES, Participant, TrainingSample, utcnow
 
 _FEATURE_DECIMALS = 4  # features are recomputable from the ink; 4 decimals halve their JSON
 
@@ -280,6 +281,16 @@ def checked_number(what: str, value: float | None, low: float = -math.inf, high:
     if not (math.isfinite(number) and low <= number <= high):
         raise InvalidInputError(f"{what} must be a number between {low} and {high}, not {value!r}")
     return number
+
+
+def participant_named(s: Session, name: str) -> Participant:
+    """The participant called `name` (already checked), created in this session if new."""
+    row = s.scalar(select(Participant).where(Participant.name == name))
+    if row is None:
+        row = Participant(name=name)
+        s.add(row)
+        s.flush()
+    return row
 
 
 def sample_row(new: NewSample) -> TrainingSample:

@@ -43,6 +43,7 @@ from .records import (
     TrainingSessionInfo,
     from_row,
     one_of,
+    participant_named,
     sample_record,
     sample_row,
 )
@@ -94,12 +95,7 @@ class Storage:
         if len(name) > 100:
             raise InvalidInputError("a participant name has at most 100 characters")
         with self.session(write=True, failed="the participant was not added") as s:
-            row = s.scalar(select(Participant).where(Participant.name == name))
-            if row is None:
-                row = Participant(name=name)
-                s.add(row)
-                s.flush()
-            return from_row(ParticipantInfo, row)
+            return from_row(ParticipantInfo, participant_named(s, name))
 
     def list_participants(self) -> list[ParticipantInfo]:
         with self.session() as s:
