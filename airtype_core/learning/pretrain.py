@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..recognition.calibration import MIN_TEMPERATURE, fit_temperature
+from ..recognition.calibration import MIN_TEMPERATURE, calibrated, fit_temperature
 from ..recognition.charset import CLASSES, category
 from ..recognition.evaluation import summarize
 from ..recognition.features import FeatureConfig
@@ -92,8 +92,7 @@ def _progress_logger(log: Callable[[str], None]) -> Callable[[TrainProgress], No
 
 
 def _figures(logits: np.ndarray, labels: np.ndarray, temperature: float) -> dict:
-    probs = torch.softmax(torch.from_numpy(logits) / temperature, dim=1).numpy()
-    m = summarize(probs, labels)
+    m = summarize(calibrated(logits, temperature), labels)
     return {k: m[k] for k in ("samples", "top1", "top1_folded", "top5", "ece", "per_category")}
 
 
@@ -241,9 +240,8 @@ def _pretrain_synthetic(out_dir, minutes, seed, seq_len, version, log, activate,
     fitted_temperature = fit_temperature(cal_logits, y_cal)
     temperature = max(MIN_TEMPERATURE, fitted_temperature)
     logits = evaluate_logits(result.model, x_val)
-    probs = torch.softmax(torch.from_numpy(logits) / temperature, dim=1).numpy()
-    val_metrics = summarize(probs, y_val)
-    cal_metrics = summarize(torch.softmax(torch.from_numpy(cal_logits) / temperature, dim=1).numpy(), y_cal)
+    val_metrics = summarize(calibrated(logits, temperature), y_val)
+    cal_metrics = summarize(calibrated(cal_logits, temperature), y_cal)
     features = FeatureConfig(seq_len)
     manifest = Manifest(
         version=version or f"hershey-{datetime.now(timezone.utc).strftime('%Y%m%d')}-s{seed}",

@@ -31,7 +31,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..recognition.calibration import MIN_TEMPERATURE, fit_temperature
+from ..recognition.calibration import MIN_TEMPERATURE, calibrated, fit_temperature
 from ..recognition.charset import CLASSES
 from ..recognition.evaluation import summarize
 from ..recognition.features import FeatureConfig, featurize
@@ -131,7 +131,7 @@ def _split_held_out(data: TrainingSet, right: list[tuple[Ink, str]], features: F
 
 
 def _held_out_metrics(logits: np.ndarray, temperature: float, data: HeldOut) -> dict[str, Any]:
-    probs = torch.softmax(torch.from_numpy(logits) / temperature, dim=1).numpy()
+    probs = calibrated(logits, temperature)
     n = data.user
     out: dict[str, Any] = {"held_out_samples": n, "synthetic_samples": len(data.y) - n}
     if n:

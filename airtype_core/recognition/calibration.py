@@ -28,6 +28,11 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
     return float(ece)
 
 
+def calibrated(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """(N, C) logits -> (N, C) probabilities, softmax(logits / T)."""
+    return torch.softmax(torch.from_numpy(logits) / temperature, dim=1).numpy()
+
+
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     """Temperature T minimizing the NLL of softmax(logits / T) on held-out data."""
     logits_t = torch.from_numpy(np.asarray(logits, dtype=np.float32))
