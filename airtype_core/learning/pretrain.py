@@ -125,6 +125,14 @@ def _initial_model(out_dir: str, init: str | None):
     return loaded.model, loaded.manifest
 
 
+def _save(out_dir: str, model, manifest: Manifest, activate: bool) -> None:
+    """Write the version; with `activate`, it becomes the default of a folder that has none yet."""
+    store = ModelStore(out_dir)
+    store.save(model, manifest)
+    if activate and store.default_version() is None:
+        (store.root / "default.txt").write_text(manifest.version + "\n")
+
+
 def _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unipen, sites, exclude_sites,
                    init, recipe: RealRecipe, val_per_class: int) -> Manifest:
     from ..formats.unipen import read_unipen
@@ -209,10 +217,7 @@ def _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unip
                   "exclude_sites": exclude_sites, "init": init},
         card=card,
     )
-    store = ModelStore(out_dir)
-    store.save(result.model, manifest)
-    if activate and store.default_version() is None:
-        (store.root / "default.txt").write_text(manifest.version + "\n")
+    _save(out_dir, result.model, manifest, activate)
     figures = (f"held-out writers top1 {held_out['top1']:.3f} folded {held_out['top1_folded']:.3f} "
                f"top5 {held_out['top5']:.3f} ece {held_out['ece']:.3f}" if held_out["samples"] else "no held-out writers")
     log(f"saved {manifest.version}: {figures}, T={temperature:.2f}, {wall / 60:.1f} min")
@@ -279,10 +284,7 @@ def _pretrain_synthetic(out_dir, minutes, seed, seq_len, version, log, activate,
             "device": result.device,
         },
     )
-    store = ModelStore(out_dir)
-    store.save(result.model, manifest)
-    if activate and store.default_version() is None:
-        (store.root / "default.txt").write_text(manifest.version + "\n")
+    _save(out_dir, result.model, manifest, activate)
     log(f"saved {manifest.version}: synthetic val top1 {val_metrics['top1']:.3f}, T={temperature:.2f}, "
         f"{(time.perf_counter() - started) / 60:.1f} min")
     return manifest
