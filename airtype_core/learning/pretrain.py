@@ -10,7 +10,6 @@ same model everywhere; a faster machine simply finishes sooner.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -27,6 +26,7 @@ from ..recognition.modelstore import Manifest, ModelStore
 from .realset import BalancedEpochs, features_of, featurize_pool, split_writers
 from .synth import SynthConfig, synthetic_dataset
 from .trainer import TrainConfig, Trainer, TrainProgress, evaluate_logits
+from .workers import map_chunks
 
 NOMINAL_SAMPLES_PER_S = 330  # training throughput of the reference 2-core machine
 EPOCHS = 3  # each synthetic sample is seen this many times
@@ -70,11 +70,7 @@ def generate(
     """`n` synthetic samples in fixed chunks (the result does not depend on `workers`)."""
     chunk = 5_000
     jobs = [(min(chunk, n - i), seed * 100_003 + i // chunk, seq_len, cfg) for i in range(0, n, chunk)]
-    if workers > 1 and len(jobs) > 1:
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            parts = pool.map(_chunk, jobs)
-    else:
-        parts = [_chunk(job) for job in jobs]
+    parts = map_chunks(_chunk, jobs, workers)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 

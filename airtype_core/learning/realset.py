@@ -10,7 +10,6 @@ make the held-out figures look like a writer the model already knows.
 
 from __future__ import annotations
 
-import multiprocessing
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -20,6 +19,7 @@ from ..recognition.charset import CLASS_INDEX, NUM_CLASSES
 from ..recognition.features import FeatureConfig, featurize
 from ..recognition.ink import Ink, InkError
 from .trainset import distort_ink
+from .workers import map_chunks
 
 CHUNK = 2_000  # inks per worker job; the result depends on the chunking, never on the worker count
 
@@ -76,8 +76,7 @@ def featurize_pool(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Features of every ink and its `copies` distorted copies, and their class indices.
 
-    Inks the pipeline refuses (a dot) are left out. Workers are started with "spawn",
-    which works the same on every platform and never copies a parent's torch threads."""
+    Inks the pipeline refuses (a dot) are left out."""
     config = FeatureConfig(seq_len)
     usable = []
     for c in characters:
@@ -88,11 +87,7 @@ def featurize_pool(
             continue
     jobs = [([c.ink for c in usable[i : i + CHUNK]], copies, seed * 1_000_003 + i // CHUNK, seq_len)
             for i in range(0, len(usable), CHUNK)]
-    if workers > 1 and len(jobs) > 1:
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            parts = pool.map(_featurize_chunk, jobs)
-    else:
-        parts = [_featurize_chunk(job) for job in jobs]
+    parts = map_chunks(_featurize_chunk, jobs, workers)
     x = np.concatenate(parts) if parts else np.zeros((0, seq_len, 7), np.float32)
     y = np.repeat(np.array([CLASS_INDEX[c.label] for c in usable], np.int64), 1 + copies)
     return x, y
