@@ -44,7 +44,7 @@ from typing import Any, Callable, Iterator
 from filelock import FileLock, Timeout
 
 from ..settings import PROJECT_ROOT, Settings, get_settings
-from .records import CurvePoint, EpochRecord, TrainOutcome
+from .records import CurvePoint, EpochRecord, TrainOutcome, known_fields
 
 ACTIVE_STATES = ("starting", "preparing", "training", "evaluating", "saving")
 FINAL_STATES = ("completed", "failed", "cancelled")
@@ -95,8 +95,7 @@ class JobStatus:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobStatus:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
+        values = known_fields(cls, data)
         values["curve"] = tuple(CurvePoint.from_dict(p) for p in values.get("curve", ()))
         values["history"] = tuple(EpochRecord.from_dict(e) for e in values.get("history", ()))
         if values.get("outcome") is not None:

@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ..settings import Settings, get_settings
 from ..storage.records import SampleFilter
+from .records import known_fields
 from .trainer import TrainConfig
 
 MODES = ("finetune", "full")
@@ -79,5 +80,4 @@ class TrainOptions:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainOptions:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**known_fields(cls, data))

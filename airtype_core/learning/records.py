@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 
-def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+def known_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
     """The keys of `data` that are fields of `cls` (a newer or older writer may add or lack some)."""
     names = {f.name for f in fields(cls)}
     return {k: v for k, v in data.items() if k in names}
@@ -27,7 +27,7 @@ class CurvePoint:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CurvePoint:
-        return cls(**_known(cls, data))
+        return cls(**known_fields(cls, data))
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class EpochRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EpochRecord:
-        return cls(**_known(cls, data))
+        return cls(**known_fields(cls, data))
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,6 @@ class TrainOutcome:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainOutcome:
-        values = _known(cls, data)
+        values = known_fields(cls, data)
         values["history"] = tuple(EpochRecord.from_dict(e) for e in values.get("history", ()))
         return cls(**values)
