@@ -81,13 +81,17 @@ class Ink:
 
     def digest(self) -> str:
         """The identity of the points as stored (`to_lists()`): equal points, equal digest (duplicates)."""
-        text = json.dumps(self.to_lists(), separators=(",", ":"))  # storage.records.ink_digest: the same recipe
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
+        return digest_of_lists(self.to_lists())
 
     def bounds(self) -> tuple[float, float, float, float]:
         xy = np.concatenate([s[:, :2] for s in self.strokes])
         (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
         return float(x0), float(y0), float(x1), float(y1)
+
+
+def digest_of_lists(strokes: list[Any]) -> str:
+    """`Ink.digest()` of an ink already turned into lists (`to_lists()`), which storage has at hand."""
+    return hashlib.sha256(json.dumps(strokes, separators=(",", ":")).encode()).hexdigest()[:32]
 
 
 # --- canvas (Fabric.js JSON from streamlit-drawable-canvas) ---------------------

@@ -8,8 +8,6 @@ a message for a person. `storage` re-exports all of these names.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -20,7 +18,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..recognition.charset import validate_label
-from ..recognition.ink import Ink
+from ..recognition.ink import Ink, digest_of_lists
 from .tables import CORRECTION_TYPES, SOURCES, Participant, TrainingSample, utcnow
 
 _FEATURE_DECIMALS = 4  # features are recomputable from the ink; 4 decimals halve their JSON
@@ -263,11 +261,6 @@ def sample_record(row: TrainingSample, features: bool = True) -> SampleRecord:
     )
 
 
-def ink_digest(raw_ink: list[Any]) -> str:
-    """`Ink.digest()` of ink already turned into lists (saves doing it twice per stored sample)."""
-    return hashlib.sha256(json.dumps(raw_ink, separators=(",", ":")).encode()).hexdigest()[:32]
-
-
 def one_of(what: str, value: object, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise InvalidInputError(f"{what} {value!r} is not one of {', '.join(allowed)}")
@@ -318,7 +311,7 @@ def sample_values(new: NewSample) -> dict[str, Any]:
     raw_ink = new.ink.to_lists()
     return dict(
         raw_ink=raw_ink,
-        ink_hash=ink_digest(raw_ink),
+        ink_hash=digest_of_lists(raw_ink),
         features=features,
         predicted_char=predicted,
         predicted_confidence=checked_number("the confidence", new.confidence, 0.0, 1.0),
