@@ -8,7 +8,10 @@
 A UNIPEN file is a list of keywords (`.NAME arguments`), the arguments running
 on until the next line that starts with a keyword. What this reader uses:
 - `.INCLUDE name`: the named file is read in place (pen data usually lives in
-  an `include/` folder beside `data/`);
+  an `include/` folder beside `data/`). Only a file inside the folder being
+  read is followed: an absolute name, a `..` or a symbolic link that leads out
+  of it is refused (and never read, so none of its lines reach a message); a
+  reader told `follow_includes=False` (an uploaded file) follows none;
 - `.PEN_DOWN` / `.PEN_UP`: one component each, its points one per line. Both
   count: components are numbered from 0 over pen-down *and* pen-up streams
   (some tablets record the pen moving in the air), empty streams not counted;
@@ -28,7 +31,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Iterable
 
 import numpy as np
@@ -157,8 +160,10 @@ def _decode(raw: bytes, file: str, problems: list[UnipenProblem]) -> str:
 class _FileReader:
     """Reads one top-level file (and what it includes) into characters."""
 
-    def __init__(self, path: Path, root: Path, out: UnipenData, y_axis: str):
+    def __init__(self, path: Path, root: Path, out: UnipenData, y_axis: str, follow_includes: bool = True):
         self.root, self.out, self.flip = root, out, y_axis == "up"
+        self.real_root = root.resolve()
+        self.follow_includes = follow_includes
         self.site = _site_of(path, root)
         self.default_writer = path.stem
         self.writer: str | None = None
@@ -222,8 +227,21 @@ class _FileReader:
         return np.array(rows, dtype=np.float64).reshape(-1, 2)
 
     def include(self, path: Path, name: str, line: int) -> None:
+        if not self.follow_includes:
+            self.problem(str(path), line, "include-not-followed",
+                         f".INCLUDE {name!r} not followed: an uploaded file is read alone (import the folder "
+                         "from the command line, `python -m airtype_core import FOLDER`, to read its includes)")
+            return
+        if _leaves_folder(name):
+            self.problem(str(path), line, "include-refused",
+                         f".INCLUDE {name!r} refused: an included file must be inside the folder being imported")
+            return
         target = self.find_include(path, name)
-        if target is None:
+        if target is not None and not target.resolve().is_relative_to(self.real_root):
+            self.problem(str(path), line, "include-refused",
+                         f".INCLUDE {name!r} refused: it is a link to a file outside the folder being imported, "
+                         "and an included file must be inside it")
+        elif target is None:
             self.problem(str(path), line, "missing-include", f"included file {name!r} not found")
         elif target.resolve() in self.reading:
             self.problem(str(path), line, "include-cycle", f"{name!r} includes itself")
@@ -287,6 +305,14 @@ class _FileReader:
             UnipenCharacter(segment.label, f"{self.site}/{writer}", ink, f"{segment.file}:{segment.line}"))
 
 
+def _leaves_folder(name: str) -> bool:
+    """True when an include name is absolute (on any system) or climbs with `..`."""
+    posix, windows = PurePosixPath(name), PureWindowsPath(name)
+    if posix.is_absolute() or windows.is_absolute() or windows.drive or name.startswith(("/", "\\")):
+        return True
+    return ".." in posix.parts or ".." in windows.parts
+
+
 def _keywords(text: str) -> Iterable[tuple[str, str, list[str], int]]:
     """(keyword, arguments on its line, following lines, 1-based line number) for each keyword."""
     current: tuple[str, str, list[str], int] | None = None
@@ -321,19 +347,28 @@ def read_unipen(
     sites: Iterable[str] | None = None,
     exclude_sites: Iterable[str] = (),
     y_axis: str = "up",
+    follow_includes: bool = True,
 ) -> UnipenData:
-    """Every labeled character of the 62 classes under `path` (a UNIPEN file or folder)."""
+    """Every labeled character of the 62 classes under `path` (a UNIPEN file or folder).
+
+    Files (and includes) are read only inside the folder: a link out of it is reported, not read.
+    """
     if y_axis not in ("up", "down"):
         raise ValueError("y_axis is 'up' (UNIPEN's definition) or 'down'")
     root, files = unipen_files(path)
     keep = set(sites) if sites is not None else None
     drop = set(exclude_sites)
     out = UnipenData()
+    real_root, folder = root.resolve(), Path(path).is_dir()
     for file in files:
         site = _site_of(file, root)
         if (keep is not None and site not in keep) or site in drop:
             continue
-        reader = _FileReader(file, root, out, y_axis)
+        if folder and not file.resolve().is_relative_to(real_root):
+            out.problems.append(UnipenProblem(str(file), 0, "link-refused", "a link to a file outside the folder "
+                                              "being imported: not read"))
+            continue
+        reader = _FileReader(file, root, out, y_axis, follow_includes)
         reader.read(file)
         reader.finish_set()
         out.files += 1

@@ -1,7 +1,8 @@
 """UNIPEN as records: `unipen.read_unipen` (the one reader, shared with pretraining) seen as a reader of Items.
 
 UNIPEN files `.INCLUDE` others, so the reader needs a path; an upload is written
-to a temporary file first (its includes, if any, are then reported missing).
+to a temporary file first and read alone: its includes are reported, never followed
+(they would name files of the server, not of the uploader).
 """
 
 from __future__ import annotations
@@ -17,18 +18,18 @@ from .unipen import read_unipen
 
 def read_records(source: Source) -> Iterator[Item]:
     if isinstance(source, (str, os.PathLike)):
-        yield from _items(source)
+        yield from _items(source, follow_includes=True)
         return
     with tempfile.TemporaryDirectory(prefix="airtype-unipen-") as folder:
         path = os.path.join(folder, os.path.basename(source_name(source)) or "upload.dat")
         with open_binary(source) as stream, open(path, "wb") as out:
             while chunk := stream.read(1 << 20):
                 out.write(chunk)
-        yield from _items(path)
+        yield from _items(path, follow_includes=False)
 
 
-def _items(path: Source) -> Iterator[Item]:
-    data = read_unipen(path)
+def _items(path: Source, follow_includes: bool) -> Iterator[Item]:
+    data = read_unipen(path, follow_includes=follow_includes)
     for problem in data.problems:
         yield Problem(f"{os.path.basename(problem.file)}:{problem.line}", problem.message)
     for character in data.characters:
