@@ -18,7 +18,6 @@ declarations, so an entity-expansion bomb is reported instead of eating memory.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import IO, Iterable, Iterator
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
@@ -26,7 +25,9 @@ from xml.sax.saxutils import escape
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
+from .. import limits
 from ..recognition.ink import Ink, InkError
+from .fields import check_record, text_field, timestamp_field, writer_field
 from .records import InkRecord, Item, Problem, finite_or_none, label_problem, text_lines
 from .sources import Source, open_binary
 
@@ -97,14 +98,16 @@ def _record(notes: dict[str, str], strokes: list[list[list[float]]], where: str)
             return Problem(where, "the character has no points (empty traces)")
         if predicted is not None and label_problem(predicted):
             return Problem(where, f"predicted character {predicted!r} is not one of the 62 classes")
-        created = notes.get("created_at")
-        return InkRecord(
-            ink=ink, label=label, writer=notes.get("writer", ""), predicted_char=predicted,
+        record = InkRecord(
+            ink=ink, label=label, writer=writer_field(notes.get("writer")), predicted_char=predicted,
             confidence=finite_or_none(notes.get("confidence") or None),
-            model_version=notes.get("model_version") or None,
-            correction_type=notes.get("correction_type") or None, source=notes.get("source") or "inkml",
-            created_at=datetime.fromisoformat(created) if created else None, where=where,
+            model_version=text_field("model version", notes.get("model_version"), limits.MODEL_VERSION),
+            correction_type=text_field("correction type", notes.get("correction_type"), limits.CORRECTION_TYPE),
+            source=text_field("source", notes.get("source"), limits.SOURCE) or "inkml",
+            created_at=timestamp_field(notes.get("created_at")), where=where,
         )
+        check_record(record)
+        return record
     except (InkError, ValueError) as exc:
         return Problem(where, str(exc))
 

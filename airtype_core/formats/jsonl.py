@@ -14,10 +14,19 @@ same points, bit for bit.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import IO, Any, Iterable, Iterator
 
+from .. import limits
 from ..recognition.ink import Ink, InkError, InkFormatError, LabeledInk
+from .fields import (
+    FieldError,
+    alternatives_field,
+    check_record,
+    session_field,
+    text_field,
+    timestamp_field,
+    writer_field,
+)
 from .records import InkRecord, Item, Problem, finite_or_none, label_problem, text_lines
 from .sources import Source, open_binary
 
@@ -31,33 +40,32 @@ def parse_record(data: Any, where: str = "") -> InkRecord:
         raise ValueError(why)
     predicted = data.get("predicted") or None
     if predicted is not None and label_problem(predicted):
-        raise ValueError(f"predicted character {predicted!r} is not one of the 62 classes")
+        raise ValueError(f"predicted character {str(predicted)[:20]!r} is not one of the 62 classes")
     ink = Ink.from_strokes(data["strokes"] or [])
     if ink.num_points == 0:
         raise InkError("the ink has no points (empty strokes)")
     try:
-        created = data.get("created_at")
-        created_at = datetime.fromisoformat(created) if created else None
-        if created_at is not None and created_at.tzinfo is None:
-            created_at = created_at.replace(tzinfo=timezone.utc)
-        session = data.get("collection_session")
-        return InkRecord(
+        record = InkRecord(
             ink=ink,
             label=data["label"],
-            writer=str(data.get("writer") or ""),
+            writer=writer_field(data.get("writer")),
             predicted_char=predicted,
             confidence=finite_or_none(data.get("confidence")),
-            alternatives=tuple((str(c), float(p)) for c, p in data.get("alternatives") or ()),
-            model_version=data.get("model_version") or None,
+            alternatives=alternatives_field(data.get("alternatives")),
+            model_version=text_field("model version", data.get("model_version"), limits.MODEL_VERSION),
             inference_ms=finite_or_none(data.get("inference_ms")),
-            correction_type=data.get("correction_type") or None,
-            source=data.get("source") or None,
-            collection_session=None if session is None else int(session),
-            created_at=created_at,
+            correction_type=text_field("correction type", data.get("correction_type"), limits.CORRECTION_TYPE),
+            source=text_field("source", data.get("source"), limits.SOURCE),
+            collection_session=session_field(data.get("collection_session")),
+            created_at=timestamp_field(data.get("created_at")),
             where=where,
         )
-    except (TypeError, ValueError) as exc:
+    except FieldError:
+        raise
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InkError(f"a field has the wrong type ({exc})") from None
+    check_record(record)
+    return record
 
 
 def read_records(source: Source) -> Iterator[Item]:
@@ -69,6 +77,9 @@ def read_records(source: Source) -> Iterator[Item]:
             where = f"line {number}"
             try:
                 data = json.loads(line)
+            except RecursionError:
+                yield Problem(where, "the line is nested too deeply to be a sample")
+                continue
             except json.JSONDecodeError as exc:
                 cut = not line.endswith("\n")
                 why = "the line is cut off (is the file truncated?)" if cut else f"not JSON ({exc.msg})"

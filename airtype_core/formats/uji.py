@@ -18,6 +18,7 @@ import re
 from typing import IO, Iterable, Iterator
 
 from ..recognition.ink import Ink, InkError
+from .fields import FieldError, check_record
 from .records import InkRecord, Item, Problem, label_problem, text_lines
 from .sources import Source, open_binary
 
@@ -63,7 +64,12 @@ def _finish(block: _Block) -> Item:
         return Problem(where, str(exc))
     if ink.num_points == 0:
         return Problem(where, "the character has no points (empty strokes)")
-    return InkRecord(ink=ink, label=block.label, writer=block.writer, source="uji", where=where)
+    record = InkRecord(ink=ink, label=block.label, writer=block.writer, source="uji", where=where)
+    try:
+        check_record(record)
+    except FieldError as exc:
+        return Problem(where, str(exc))
+    return record
 
 
 def read_records(source: Source) -> Iterator[Item]:

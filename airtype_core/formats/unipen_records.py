@@ -11,6 +11,7 @@ import os
 import tempfile
 from typing import Iterator
 
+from .fields import FieldError, check_record
 from .records import InkRecord, Item, Problem
 from .sources import Source, open_binary, source_name
 from .unipen import read_unipen
@@ -33,8 +34,14 @@ def _items(path: Source, follow_includes: bool) -> Iterator[Item]:
     for problem in data.problems:
         yield Problem(f"{os.path.basename(problem.file)}:{problem.line}", problem.message)
     for character in data.characters:
-        yield InkRecord(ink=character.ink, label=character.label, writer=character.writer,
-                        source="unipen", where=character.source)
+        record = InkRecord(ink=character.ink, label=character.label, writer=character.writer,
+                           source="unipen", where=os.path.basename(character.source))
+        try:
+            check_record(record)
+        except FieldError as exc:
+            yield Problem(record.where, str(exc))
+            continue
+        yield record
     if data.skipped_labels:
         labels = ", ".join(f"{label!r} x{n}" for label, n in data.skipped_labels.most_common(10))
         yield Problem("the file", f"{sum(data.skipped_labels.values())} characters with labels outside the "

@@ -38,6 +38,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 
+from .. import limits
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 0x41495254  # any constant: serializes concurrent `upgrade head` on one server
 
@@ -101,7 +103,7 @@ class Participant(Base):
     __tablename__ = "participants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(limits.PARTICIPANT_NAME), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -163,9 +165,9 @@ class TrainingSample(Base):
     predicted_confidence: Mapped[float | None] = mapped_column(index=True)  # the Data page's least-confident order
     alternatives: Mapped[list[Any] | None]  # [[char, prob], ...], best first
     actual_char: Mapped[str] = mapped_column(CHAR(1), index=True)
-    correction_type: Mapped[str] = mapped_column(String(16), index=True)
-    source: Mapped[str] = mapped_column(String(16), default="canvas")
-    model_version: Mapped[str | None] = mapped_column(String(64), index=True)
+    correction_type: Mapped[str] = mapped_column(String(limits.CORRECTION_TYPE), index=True)
+    source: Mapped[str] = mapped_column(String(limits.SOURCE), default="canvas")
+    model_version: Mapped[str | None] = mapped_column(String(limits.MODEL_VERSION), index=True)
     inference_time_ms: Mapped[float | None]
     is_correct: Mapped[bool | None] = mapped_column(index=True)  # NULL: there was no prediction
     participant_id: Mapped[int | None] = mapped_column(
