@@ -83,6 +83,10 @@ class Database:
             raise exc
         raise error from exc
 
+    def trouble(self, exc: DBAPIError, failed: str) -> StorageError | None:
+        """The StorageError `exc` means (locked, unreachable), or None when it is about the statement's values."""
+        return self._translate(exc, failed)
+
     def _translate(self, exc: DBAPIError, failed: str) -> StorageError | None:
         detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         if self.url.get_backend_name() == "sqlite":

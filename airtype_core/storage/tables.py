@@ -179,6 +179,9 @@ class TrainingSample(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # Ink.digest() of raw_ink: the same points and label twice is one sample (imports check it)
     ink_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+    # "ink_hash:label" of an imported sample (NULL for the others): the unique index that makes two
+    # imports of one file at once store it once; it keeps the label of the file when the sample is relabeled
+    import_key: Mapped[str | None] = mapped_column(String(40), index=True, unique=True)
 
 
 class SampleEdit(Base):

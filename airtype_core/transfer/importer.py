@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from ..formats import guess_format, reader
+from ..formats import FormatError, guess_format, reader
 from ..formats.records import InkRecord, Problem
-from ..formats.sources import Source, source_name
+from ..formats.sources import Source, source_name, source_size
 from ..recognition.charset import CLASSES
 from ..recognition.ink import InkError
 from ..storage.records import NewSample, StorageError
@@ -35,6 +35,9 @@ class _RolledBack(Exception):
     """All-or-nothing: a bad record was found, so the transaction must not commit."""
 
 
+MAX_PROBLEMS = 1000  # problems a report keeps; the rest are counted
+
+
 @dataclass
 class ImportReport:
     file: str
@@ -44,13 +47,35 @@ class ImportReport:
     read: int = 0  # good records read
     stored: int = 0  # new samples (would be stored, in a dry run)
     duplicates: int = 0
+    refused: int = 0  # records read that the model or the database would not take (each is a problem)
     predicted: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # the first MAX_PROBLEMS
+    more_problems: int = 0  # problems beyond those kept
+    participants_created: tuple[str, ...] = ()  # writers of the file that became new participants
+    empty: bool = False  # the file has no bytes at all
     rolled_back: bool = False  # all-or-nothing with problems: nothing stored
     error: str | None = None  # the database failed; batches before it are stored
+    crashed: str | None = None  # a reader failed unexpectedly (a bug); what came before it was imported
     seconds: float = 0.0
 
+    def add_problem(self, problem: Problem) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self.more_problems += 1
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems) + self.more_problems
+
+    @property
+    def nothing_read(self) -> bool:
+        """Not one sample could be read: a wrong format, an empty or a broken file. Not a success."""
+        return self.read == 0 and self.error is None
+
     def summary(self) -> str:
+        if self.empty:
+            return f"{self.file} is empty: there is nothing to import."
         verb = "would store" if self.dry_run else "stored"
         stored = 0 if self.rolled_back else self.stored
         parts = [f"{self.file} ({self.fmt}): {self.read} samples read, {verb} {stored} new"]
@@ -58,16 +83,32 @@ class ImportReport:
             parts.append(f"{self.duplicates} already stored (duplicates, skipped)")
         if self.predicted:
             parts.append(f"{self.predicted} predicted by the model")
-        if self.problems:
-            parts.append(f"{len(self.problems)} skipped with problems")
+        if self.problem_count:
+            parts.append(f"{self.problem_count} skipped with problems")
         text = ", ".join(parts) + "."
+        if self.participants_created and not self.rolled_back:
+            text += " " + _participants_sentence(self.participants_created)
+        if self.nothing_read:
+            text += f" No sample could be read from this file: is it really {self.fmt}?"
         if self.read and not stored and not self.rolled_back and not self.error and self.duplicates == self.read:
             text += " Nothing new: every sample in the file is already stored."
         if self.rolled_back:
             text += " All-or-nothing was asked and the file has problems: nothing was stored."
         if self.error:
             text += f" Stopped: {self.error}"
+        if self.crashed:
+            text += f" Reading stopped early: {self.crashed}"
         return text
+
+    @property
+    def failed(self) -> bool:
+        """Nothing read, or stopped, or rolled back: shown as a warning or an error, and a non-zero exit."""
+        return self.nothing_read or self.error is not None or self.rolled_back or self.crashed is not None
+
+
+def _participants_sentence(names: tuple[str, ...], shown: int = 10) -> str:
+    listed = ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+    return f"{len(names)} new participant{'s' if len(names) != 1 else ''} created from the file's writers: {listed}."
 
 
 @dataclass(frozen=True)
@@ -78,11 +119,21 @@ class ImportProgress:
     problems: int
 
 
+def _guarded(items: Iterator[InkRecord | Problem], report: ImportReport) -> Iterator[InkRecord | Problem]:
+    """The reader's items; should the reader itself fail (a bug), the report says so and the import ends there."""
+    try:
+        yield from items
+    except FormatError:
+        raise  # the whole file is of no format the reader takes: the caller says so
+    except Exception as exc:  # noqa: BLE001 - a reader bug (RecursionError included) becomes a report
+        report.crashed = f"the {report.fmt} reader failed ({type(exc).__name__}: {str(exc)[:200]})"
+
+
 def _batches(items: Iterable[InkRecord | Problem], report: ImportReport) -> Iterator[list[InkRecord]]:
     batch: list[InkRecord] = []
     for item in items:
         if isinstance(item, Problem):
-            report.problems.append(item)
+            report.add_problem(item)
             continue
         report.read += 1
         batch.append(item)
@@ -106,7 +157,8 @@ def _predictions(predictor: Any, records: list[InkRecord], report: ImportReport)
                 try:
                     probs.append(predictor.probabilities([record.ink])[0])
                 except InkError as exc:
-                    report.problems.append(Problem(record.where, f"the model cannot read this ink: {exc}"))
+                    report.add_problem(Problem(record.where, f"the model cannot read this ink: {exc}"))
+                    report.refused += 1
                     probs.append(None)
     per_ink_ms = (time.perf_counter() - start) * 1000 / max(1, len(records))
     version = predictor.version
@@ -149,16 +201,17 @@ def import_file(
     name = source_name(source)
     fmt = fmt or guess_format(name)
     read = reader(fmt)  # FormatError for an unknown format, before anything is read
-    report = ImportReport(name, fmt, dry_run=dry_run, all_or_nothing=all_or_nothing)
+    report = ImportReport(name, fmt, dry_run=dry_run, all_or_nothing=all_or_nothing, empty=source_size(source) == 0)
     start = time.perf_counter()
     try:
         with storage.importing(all_or_nothing=all_or_nothing, dry_run=dry_run) as batches:
-            for batch in _batches(read(source), report):
+            for batch in _batches(_guarded(read(source), report), report):
                 _store(batches, batch, predictor, report)
                 if progress is not None:
-                    progress(ImportProgress(report.read, report.stored, report.duplicates, len(report.problems)))
-            if all_or_nothing and report.problems and not dry_run:
+                    progress(ImportProgress(report.read, report.stored, report.duplicates, report.problem_count))
+            if all_or_nothing and (report.problems or report.crashed) and not dry_run:
                 raise _RolledBack
+        report.participants_created = batches.participants_created
     except _RolledBack:
         report.rolled_back = True
     except StorageError as exc:
@@ -174,9 +227,18 @@ def import_file(
 def _store(batches: Any, batch: Sequence[InkRecord], predictor: Any, report: ImportReport) -> None:
     predictions = _predictions(predictor, list(batch), report) if predictor is not None else [None] * len(batch)
     keep = [(r, p) for r, p in zip(batch, predictions) if predictor is None or p is not None]
-    outcome = batches.add([to_new_sample(r, p) for r, p in keep], [r.writer for r, _ in keep])
+    samples, kept = [], []
+    for record, prediction in keep:
+        try:
+            samples.append(to_new_sample(record, prediction))
+            kept.append(record)
+        except (InkError, ValueError, TypeError) as exc:  # the readers check every field; this is the net
+            report.add_problem(Problem(record.where, f"cannot be stored: {exc}"))
+            report.refused += 1
+    outcome = batches.add(samples, [r.writer for r in kept])
     for index, message in outcome.rejected:
-        report.problems.append(Problem(keep[index][0].where, message))
+        report.add_problem(Problem(kept[index].where, message))
+    report.refused += len(outcome.rejected)
     report.stored += len(outcome.stored)
     report.predicted += len(outcome.stored) if predictor is not None else 0
     report.duplicates += outcome.duplicates
