@@ -228,10 +228,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     for problem in report.problems[: args.max_problems]:
         print(f"skipped {problem}", file=sys.stderr)
-    if len(report.problems) > args.max_problems:
-        print(f"... and {len(report.problems) - args.max_problems} more problems", file=sys.stderr)
+    if report.problem_count > args.max_problems:
+        print(f"... and {report.problem_count - args.max_problems} more problems", file=sys.stderr)
     print(report.summary())
-    return 2 if report.error or report.rolled_back else 0
+    if report.error or report.rolled_back or report.crashed:
+        return 2
+    return 1 if report.failed else 0  # nothing read (an empty file, a wrong format) is not a success
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ preview, progress, summary. Export: the current filter as a download.
 
 from __future__ import annotations
 
-import io
+from pathlib import Path
 
 import streamlit as st
 
@@ -35,8 +35,8 @@ enter_through_app(__file__)
 PENDING = "data-pending"  # session_state: (action, ids, label) waiting for confirmation
 NOTICE = "data-notice"  # session_state: what the last action did
 TABLE = "data-table-version"  # bumped to clear the table's selection
-IMPORTED = "data-imported"  # session_state: the ImportReport of the last import
-EXPORTED = "data-exported"  # session_state: ((format, filter, count), bytes) of the export prepared last
+IMPORTED = "data-imported"  # session_state: (upload's file_id, ImportReport) of the last import
+EXPORTED = "data-exported"  # session_state: ((format, filter, count), path of the temporary file) prepared last
 
 st.title("Data")
 try:
@@ -168,7 +168,11 @@ with importing:
     fmt = st.selectbox("Format", ["from the file name", *READ_FORMATS], key="import-format")
     fmt = None if fmt == "from the file name" else fmt
     found = None
-    if upload is not None:
+    if IMPORTED in st.session_state and (upload is None or st.session_state[IMPORTED][0] != upload.file_id):
+        del st.session_state[IMPORTED]  # a result belongs under its own file's preview only
+    if upload is not None and upload.size == 0:
+        st.warning(f"{upload.name} is empty: there is nothing to import.")
+    elif upload is not None:
         try:
             found, problems, more = preview(upload, fmt)
         except FormatError as exc:
@@ -198,18 +202,24 @@ with importing:
             except (FormatError, *user_errors()) as exc:
                 st.error(str(exc))
             else:
-                st.session_state[IMPORTED] = report
+                st.session_state[IMPORTED] = (upload.file_id, report)
                 restart_paging()
                 st.rerun()  # so that the Samples and Export tabs, drawn above, count what came in
-    report = st.session_state.get(IMPORTED)
-    if report is not None:
-        (st.error if report.error or report.rolled_back else st.success)(report.summary())
+    if IMPORTED in st.session_state:
+        report = st.session_state[IMPORTED][1]
+        if report.error or report.rolled_back or report.crashed:
+            st.error(report.summary())
+        elif report.failed:
+            st.warning(report.summary())
+        else:
+            st.success(report.summary())
         if report.problems:
-            with st.expander(f"{len(report.problems)} skipped, and why"):
-                st.text("\n".join(str(p) for p in report.problems[:500]))
+            with st.expander(f"{report.problem_count} skipped, and why"):
+                more = f"\n… and {report.more_problems} more" if report.more_problems else ""
+                st.text("\n".join(str(p) for p in report.problems) + more)
 
 with exporting:
-    from airtype_core.transfer.exporter import SUFFIX, export_samples
+    from airtype_core.transfer.exporter import SUFFIX, export_to_file
 
     total = page.total
     kind = st.radio("Format", ["jsonl", "csv", "inkml"], horizontal=True, key="export-format",
@@ -221,13 +231,15 @@ with exporting:
     if st.button(f"Prepare the {total} samples of the current filter", icon=":material/description:",
                  key="export-prepare", disabled=total == 0):
         with st.spinner("Writing the export…"):
-            out = io.StringIO()
-            export_samples(storage, flt, kind, out)
-            st.session_state[EXPORTED] = (wanted, out.getvalue().encode("utf-8"))
+            if EXPORTED in st.session_state:
+                Path(st.session_state.pop(EXPORTED)[1]).unlink(missing_ok=True)
+            path, _ = export_to_file(storage, flt, kind)  # streamed to a temporary file, not kept in memory
+            st.session_state[EXPORTED] = (wanted, str(path))
     prepared = st.session_state.get(EXPORTED)
-    if prepared is not None and prepared[0] == wanted:
-        st.download_button(f"Download the {total} samples of the current filter", data=prepared[1],
-                           file_name=f"airtype-samples{SUFFIX[kind]}", mime="application/octet-stream",
-                           icon=":material/download:", key="export-download")
+    if prepared is not None and prepared[0] == wanted and Path(prepared[1]).exists():
+        with open(prepared[1], "rb") as written:
+            st.download_button(f"Download the {total} samples of the current filter", data=written,
+                               file_name=f"airtype-samples{SUFFIX[kind]}", mime="application/octet-stream",
+                               icon=":material/download:", key="export-download")
     elif total:
         st.caption("Prepare the export, then download it; changing the filter or the format asks for a new one.")

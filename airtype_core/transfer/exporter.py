@@ -1,10 +1,14 @@
 """Stored samples out to a file: the samples of a filter, streamed in batches (never all in memory).
 
     count = export_samples(storage, SampleFilter(misclassified_only=True), "inkml", out)
+    path, count = export_to_file(storage, filter, "csv")    # a temporary file, for a download
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import IO, Callable, Iterator
 
 from ..formats import WRITE_FORMATS
@@ -50,3 +54,19 @@ def export_samples(
 
     write = {"jsonl": write_jsonl, "csv": write_csv, "inkml": write_inkml}[fmt]
     return write(records(), out)
+
+
+def export_to_file(
+    storage: Storage, filter: SampleFilter | None, fmt: str, folder: str | os.PathLike[str] | None = None,
+) -> tuple[Path, int]:
+    """Write the export to a new temporary file (streamed, never held in memory); the caller deletes it."""
+    if fmt not in WRITE_FORMATS:
+        raise FormatError(f"cannot export to {fmt!r}: use one of {', '.join(WRITE_FORMATS)}")
+    handle, name = tempfile.mkstemp(prefix="airtype-export-", suffix=SUFFIX[fmt], dir=folder)
+    try:
+        with open(handle, "w", encoding="utf-8", newline="") as out:
+            count = export_samples(storage, filter, fmt, out)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name), count
