@@ -265,6 +265,17 @@ def _cmd_bench_io(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_fuzz(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # as `import --predict`
+    from .bench.fuzz import format_report, report_json, run_fuzz
+
+    report = run_fuzz(args.inks, args.files, seed=args.seed)
+    print(report_json(report) if args.json else format_report(report))
+    return 0 if report.ok else 1
+
+
 def _cmd_suggest(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
@@ -420,6 +431,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", help="keep the benchmark's database and files in this folder")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_bench_io)
+    p = sub.add_parser("bench-fuzz", help="random inks through the predictor and random files through import: "
+                                          "crashes (must be 0), rows stored versus records accepted")
+    p.add_argument("--inks", type=int, default=100_000)
+    p.add_argument("--files", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_bench_fuzz)
     p = sub.add_parser("suggest", help="which characters to practise, with the reasons")
     p.add_argument("--participant", help="only this participant's samples (name or id)")
     p.add_argument("--no-model", action="store_true", help="do not ask the active model how sure it is")

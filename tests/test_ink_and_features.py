@@ -145,3 +145,10 @@ def test_any_ink_gives_finite_features_or_a_typed_error(strokes):
     assert x.shape == (50, 7)
     assert np.isfinite(x).all()
     assert (x[:, 0] >= -1e-6).all() and (x[:, 0] <= 1 + 1e-6).all()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e300])
+def test_an_ink_built_past_the_checks_with_bad_coordinates_is_refused_not_turned_into_nan(bad):
+    stroke = np.array([[0.0, 0.0, np.nan], [10.0, 20.0, np.nan], [bad, 5.0, np.nan]])
+    with pytest.raises(InkError):
+        featurize(Ink((stroke,)))

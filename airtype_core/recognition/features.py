@@ -48,6 +48,7 @@ def featurize(ink: Ink, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """(seq_len, 7) float32 features of `ink`; raises InkError for inks that are no character."""
     if not ink.strokes or ink.num_points == 0:
         raise EmptyInkError("nothing was drawn: the ink has no points")
+    ink.check_coordinates()  # an Ink built without from_strokes may hold NaN: refused, not turned into NaN odds
     strokes = _thin(ink.strokes, MAX_INPUT_POINTS)
 
     xy = np.concatenate([s[:, :2] for s in strokes])  # (P, 2)
@@ -81,4 +82,6 @@ def featurize(ink: Ink, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     curv = np.r_[0.0, turn, 0.0]
 
     features = np.stack([x, y, vx, vy, acc, curv, pen_out], axis=1)
+    if not np.isfinite(features).all():
+        raise InkError("the ink cannot be read as a character (its points give no usable shape)")
     return np.clip(features, -5.0, 5.0).astype(np.float32)
