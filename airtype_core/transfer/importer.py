@@ -249,11 +249,14 @@ def preview(source: Source, fmt: str | None = None, count: int = 8) -> tuple[lis
     fmt = fmt or guess_format(source_name(source))
     records: list[InkRecord] = []
     problems: list[Problem] = []
-    for item in reader(fmt)(source):
+    report = ImportReport(source_name(source), fmt)
+    for item in _guarded(reader(fmt)(source), report):
         if len(records) >= count:
             return records, problems, True
         if isinstance(item, Problem):
             problems.append(item)
         else:
             records.append(item)
+    if report.crashed:
+        problems.append(Problem("the file", f"reading stopped early: {report.crashed}"))
     return records, problems, False
