@@ -68,3 +68,16 @@ def test_delete_asks_how_many_and_the_changes_tab_lists_it(page):
     _button(at, "Yes, do it").click().run()
     assert [s.actual_char for s in storage.iter_samples()] == ["b", "b"]
     assert any("Deleted 3" in m.value for m in at.markdown)
+
+
+def test_undo_of_a_change_made_over_later_says_why_it_is_refused(page):
+    at, storage = page
+    first = [s.id for s in storage.iter_samples() if s.actual_char == "b"]
+    storage.relabel(first, "h")
+    storage.relabel(first[:1], "k")
+    newer, older = [e.id for e in storage.list_edits()]
+    at.run()
+    at.button(key=f"undo-{older}").click().run()
+    assert not at.exception, at.exception
+    assert any("changed again later" in e.value and "relabeled as `k`" in e.value for e in at.error)
+    assert sorted(s.actual_char for s in storage.iter_samples()) == ["a", "a", "a", "h", "k"]
