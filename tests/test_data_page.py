@@ -81,3 +81,11 @@ def test_undo_of_a_change_made_over_later_says_why_it_is_refused(page):
     assert not at.exception, at.exception
     assert any("changed again later" in e.value and "relabeled as `k`" in e.value for e in at.error)
     assert sorted(s.actual_char for s in storage.iter_samples()) == ["a", "a", "a", "h", "k"]
+
+
+def test_the_delete_button_says_how_long_a_delete_can_be_undone(page, monkeypatch):
+    at, storage = page
+    _by_label(at.checkbox, "Select all on this page").check().run()
+    assert any("undone for 30 days" in c.value and "erased" in c.value for c in at.caption)
+    _button(at, "Delete 5").click().run()
+    assert any("Delete 5 samples?" in w.value and "for 30 days" in w.value for w in at.warning)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..recognition.charset import validate_label
 from .records import EditInfo, InvalidInputError, NotFoundError
+from .retention import is_expired
 from .tables import (
     CollectionSession,
     Participant,
@@ -132,14 +133,17 @@ def _refuse_if_changed_since(s: Session, edit: SampleEdit) -> None:
     )
 
 
-def undo(s: Session, edit_id: int) -> int:
+def undo(s: Session, edit_id: int, undo_days: int) -> int:
     """Put back what edit `edit_id` changed; returns how many samples came back. An edit is undone once,
-    and only while no later edit (not undone) changed its samples again."""
+    only while no later edit (not undone) changed its samples again, and a delete only for `undo_days`."""
     edit = s.get(SampleEdit, edit_id)
     if edit is None:
         raise NotFoundError(f"there is no change number {edit_id}")
     if edit.undone_at is not None:
         raise InvalidInputError(f"change {edit_id} was already undone")
+    if is_expired(edit, undo_days):
+        raise InvalidInputError(f"This delete is older than {undo_days} days (AIRTYPE_UNDO_DAYS): "
+                                "its samples are erased for good and cannot come back.")
     _refuse_if_changed_since(s, edit)
     items = s.execute(select(SampleEditItem.sample_id, SampleEditItem.old).where(SampleEditItem.edit_id == edit_id))
     restored, t = 0, TrainingSample
