@@ -64,3 +64,43 @@ def test_a_pinned_predictor_keeps_answering_with_one_version_while_the_shared_on
     assert shared.refresh() and shared.version == second
     assert not pinned.refresh()
     assert pinned.predict(INK).model_version == first == pinned.version
+
+
+def test_a_rollback_while_a_run_saves_its_version_is_not_overwritten(two_versions, tmp_path, monkeypatch):
+    import threading
+
+    from test_training_jobs import TINY, collect
+
+    from airtype_core.learning import run as run_module
+    from airtype_core.learning.run import run_training
+    from airtype_core.learning.versions import activate_version
+    from airtype_core.storage.store import Storage
+
+    store = two_versions
+    shipped = store.default_version()
+    chosen = next(m.version for m in store.manifests() if m.version != shipped)
+    settings = get_settings().with_changes(model_dir=store.root, database_url=f"sqlite:///{tmp_path / 'a.db'}")
+    storage = Storage(settings.database_url)
+    collect(storage)
+    monkeypatch.setattr(run_module, "_verdict", lambda new, parent, version: (True, "activated: better"))
+    save = store.save
+    rollbacks: list[threading.Thread] = []
+
+    def save_while_the_user_rolls_back(model, manifest):
+        path = save(model, manifest)
+        # another page (its own ModelStore) rolls back to `chosen` after the run checked the pointer
+        rollback = threading.Thread(target=activate_version, args=(chosen, ModelStore(store.root), storage))
+        rollback.start()
+        rollback.join(timeout=3)  # it returns at once unless check-and-activate holds it off
+        rollbacks.append(rollback)
+        return path
+
+    monkeypatch.setattr(store, "save", save_while_the_user_rolls_back)
+    try:
+        outcome = run_training(TINY, storage, store, settings=settings)
+        rollbacks[0].join(timeout=60)
+        assert outcome.activated  # the run activated its version first; then the user's rollback came
+        assert store.active_version() == chosen  # the user's choice, made last, stands
+        assert storage.active_model_version().version == chosen
+    finally:
+        storage.close()

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+from filelock import FileLock
 
 from .charset import CLASSES
 from .features import FeatureConfig
@@ -97,6 +98,15 @@ def new_version_name(prefix: str = "v") -> str:
 class ModelStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        self._switch: FileLock | None = None
+
+    def switching(self) -> FileLock:
+        """The lock held while the active version is checked and changed, across processes
+        (`with store.switching(): ...`); re-entrant in one thread, so activate() inside is fine."""
+        if self._switch is None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._switch = FileLock(self.root / ".active.lock")
+        return self._switch
 
     def folder(self, version: str) -> Path:
         """The folder of `version`, inside the model folder (VersionNameError for any other name)."""
@@ -116,8 +126,9 @@ class ModelStore:
         return self.default_version()
 
     def activate(self, version: str) -> None:
-        self.manifest(version)  # a version of this folder, whose manifest says so
-        _atomic_write_text(self.root / "active.txt", version + "\n")
+        with self.switching():
+            self.manifest(version)  # a version of this folder, whose manifest says so
+            _atomic_write_text(self.root / "active.txt", version + "\n")
 
     def pointer_stamp(self) -> tuple:
         """Changes whenever the active version may have changed (cheap to poll)."""
