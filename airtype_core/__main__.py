@@ -13,11 +13,16 @@ from .settings import SettingsError, get_settings
 
 def _cmd_pretrain(args: argparse.Namespace) -> int:
     from .learning.pretrain import pretrain
+    from .recognition.modelstore import ModelLoadError
 
     if (args.sites or args.exclude_sites) and not args.unipen:
         raise SystemExit("--sites and --exclude-sites choose among the sites of --unipen DIR")
-    pretrain(args.out, minutes=args.minutes, seed=args.seed, version=args.version, unipen=args.unipen,
-             sites=args.sites, exclude_sites=args.exclude_sites, init=args.init)
+    try:
+        pretrain(args.out, minutes=args.minutes, seed=args.seed, version=args.version, unipen=args.unipen,
+                 sites=args.sites, exclude_sites=args.exclude_sites, init=args.init)
+    except ModelLoadError as exc:  # a version name, or --init, refused before anything was trained
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

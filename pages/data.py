@@ -112,12 +112,15 @@ with browse:
             st.session_state[PENDING] = ("relabel", [s.id for s in chosen], label)
         if right.button(f"Delete {n}", icon=":material/delete:"):
             st.session_state[PENDING] = ("delete", [s.id for s in chosen], None)
+        right.caption(f"A delete can be undone for {storage.undo_days} days (AIRTYPE_UNDO_DAYS); "
+                      "then the deleted samples, ink included, are erased.")
         pending = st.session_state.get(PENDING)
         if pending:
             action, ids, char = pending
             what = f"Relabel {len(ids)} sample{'s' if len(ids) != 1 else ''} as `{char}`?" if action == "relabel" \
                 else f"Delete {len(ids)} sample{'s' if len(ids) != 1 else ''}?"
-            st.warning(what + " It can be undone from the Changes tab.")
+            st.warning(what + (" It can be undone from the Changes tab." if action == "relabel" else
+                               f" It can be undone from the Changes tab for {storage.undo_days} days."))
             yes, no, _ = st.columns([1, 1, 4])
             yes.button("Yes, do it", type="primary", on_click=_apply, args=pending, key="data-confirm")
             no.button("Cancel", on_click=lambda: st.session_state.pop(PENDING, None), key="data-cancel")

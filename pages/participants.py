@@ -81,7 +81,8 @@ for person, count in people:
         a.text_input("New name", value=person.name, key=f"participants-rename-{person.id}", max_chars=100)
         b.button("Rename", key=f"participants-rename-button-{person.id}", on_click=_rename, args=(person.id, person.name))
         if st.session_state.get("participants-confirm") == person.id:
-            st.warning(f"Delete {person.name} and their {count} sample{'s' if count != 1 else ''}? This cannot be undone.")
+            st.warning(f"Delete {person.name} and their {count} sample{'s' if count != 1 else ''}? "
+                       "Their handwriting is erased, with every copy kept for undo: this cannot be undone.")
             c, d = st.columns([1, 4])
             c.button(f"Delete {count} sample{'s' if count != 1 else ''}", type="primary",
                      key=f"participants-yes-{person.id}", on_click=_delete, args=(person.id, person.name))  # fmt: skip

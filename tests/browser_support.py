@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 import pytest
+from required import missing
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -121,7 +122,7 @@ def chromium() -> Iterator["playwright.sync_api.Browser"]:  # noqa: F821
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+        missing(f"{CHROMIUM} is missing (apt-get install chromium)")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         try:

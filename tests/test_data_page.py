@@ -68,3 +68,24 @@ def test_delete_asks_how_many_and_the_changes_tab_lists_it(page):
     _button(at, "Yes, do it").click().run()
     assert [s.actual_char for s in storage.iter_samples()] == ["b", "b"]
     assert any("Deleted 3" in m.value for m in at.markdown)
+
+
+def test_undo_of_a_change_made_over_later_says_why_it_is_refused(page):
+    at, storage = page
+    first = [s.id for s in storage.iter_samples() if s.actual_char == "b"]
+    storage.relabel(first, "h")
+    storage.relabel(first[:1], "k")
+    newer, older = [e.id for e in storage.list_edits()]
+    at.run()
+    at.button(key=f"undo-{older}").click().run()
+    assert not at.exception, at.exception
+    assert any("changed again later" in e.value and "relabeled as `k`" in e.value for e in at.error)
+    assert sorted(s.actual_char for s in storage.iter_samples()) == ["a", "a", "a", "h", "k"]
+
+
+def test_the_delete_button_says_how_long_a_delete_can_be_undone(page, monkeypatch):
+    at, storage = page
+    _by_label(at.checkbox, "Select all on this page").check().run()
+    assert any("undone for 30 days" in c.value and "erased" in c.value for c in at.caption)
+    _button(at, "Delete 5").click().run()
+    assert any("Delete 5 samples?" in w.value and "for 30 days" in w.value for w in at.warning)

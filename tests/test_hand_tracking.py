@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import required
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -305,7 +306,7 @@ class ScriptedDetector:
 
 
 def test_frame_processor_queues_finished_inks_without_blocking():
-    pytest.importorskip("cv2")
+    required.module("cv2", "pip install opencv-contrib-python (requirements.txt)")
     from airtype_core.air.camera import TRAIL_COLOR, FrameProcessor
 
     frames = synthetic_writing(DEMO_STROKES["L"]) + synthetic_writing(DEMO_STROKES["T"], t0=10.0)
@@ -333,7 +334,7 @@ def _mediapipe():
 
         return mediapipe.solutions.hands
     except (ImportError, AttributeError):
-        pytest.skip("mediapipe==0.10.21 is not installed")
+        required.missing("mediapipe==0.10.21 is not installed")
 
 
 def test_real_mediapipe_detector_and_frame_processor_on_real_frames():

@@ -228,7 +228,8 @@ def test_participants_are_added_renamed_and_deleted_after_a_count(db_file):
     assert "Ada is now Ada L." in texts(at)
     at.button(key=f"participants-delete-{ada.id}").click()
     run(at)
-    assert f"Delete Ada L. and their {count} samples? This cannot be undone." in texts(at)
+    assert (f"Delete Ada L. and their {count} samples? Their handwriting is erased, with every copy kept "
+            "for undo: this cannot be undone.") in texts(at)
     at.button(key=f"participants-yes-{ada.id}").click()
     run(at)
     assert f"Ada L. and their {count} samples were deleted." in texts(at)

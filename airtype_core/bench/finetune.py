@@ -85,7 +85,7 @@ def run_bench(data_path: str, per_class: int = 5, samples: int = 0, seed: int = 
         raise OSError(f"there is no default model in {shipped.root}")
     with tempfile.TemporaryDirectory(prefix="airtype-bench-") as tmp:
         settings = get_settings().with_changes(model_dir=Path(tmp) / "models", database_url=f"sqlite:///{tmp}/bench.db")
-        shutil.copytree(shipped.root / version, settings.model_dir / version)
+        shutil.copytree(shipped.folder(version), settings.model_dir / version)
         (settings.model_dir / "default.txt").write_text(version + "\n")
         store, storage = ModelStore(settings.model_dir), Storage(settings.database_url)
         try:

@@ -22,7 +22,7 @@ from ..recognition.calibration import MIN_TEMPERATURE, calibrated, fit_temperatu
 from ..recognition.charset import CLASSES, category
 from ..recognition.evaluation import summarize
 from ..recognition.features import FeatureConfig
-from ..recognition.modelstore import Manifest, ModelStore
+from ..recognition.modelstore import Manifest, ModelLoadError, ModelStore
 from .realset import BalancedEpochs, features_of, featurize_pool, split_writers
 from .synth import SynthConfig, synthetic_dataset
 from .trainer import TrainConfig, Trainer, TrainProgress, evaluate_logits
@@ -107,11 +107,21 @@ def pretrain(
     init: str | None = None,
     recipe: RealRecipe = RealRecipe(),
 ) -> Manifest:
-    """Train a model version and save it under `out_dir`; with `unipen`, on real characters too."""
+    """Train a model version and save it under `out_dir`; with `unipen`, on real characters too.
+    The names are checked first (ModelLoadError), not after the training."""
+    _check_names(out_dir, version, init)
     if unipen is None:
         return _pretrain_synthetic(out_dir, minutes, seed, seq_len, version, log, activate, val_per_class, init)
     return _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unipen, sites,
                           exclude_sites, init, recipe, val_per_class)
+
+
+def _check_names(out_dir: str, version: str | None, init: str | None) -> None:
+    store = ModelStore(out_dir)
+    if version is not None and store.folder(version).exists():
+        raise ModelLoadError(f"model version {version!r} already exists in {out_dir}")
+    if init is not None:
+        store.manifest(init)
 
 
 def _initial_model(out_dir: str, init: str | None):

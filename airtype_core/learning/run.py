@@ -238,47 +238,50 @@ def run_training(
                                            parent.manifest.temperature)
         new_metrics = _held_out_metrics(evaluate_logits(result.model, judge.x), temperature, judge)
         parent_metrics = _held_out_metrics(evaluate_logits(parent.model, judge.x), parent.manifest.temperature, judge)
-        activated, reason = _verdict(new_metrics, parent_metrics, parent_version)
-        if activated and store.active_version() != pointer:
-            activated, reason = False, (
-                f"kept back: the active model was changed to {store.active_version()} during training; "
-                "activate this version yourself if you want it"
-            )
+        # The pointer check, the save and the activation as one step: a rollback made meanwhile
+        # waits for it, then stands, instead of being overwritten by this run.
+        with store.switching():
+            activated, reason = _verdict(new_metrics, parent_metrics, parent_version)
+            if activated and store.active_version() != pointer:
+                activated, reason = False, (
+                    f"kept back: the active model was changed to {store.active_version()} during training; "
+                    "activate this version yourself if you want it"
+                )
 
-        report(RunProgress("saving", "saving the new version", session_id))
-        version = new_version_name()
-        metrics = {**new_metrics, "parent": parent_metrics, "activated": activated, "reason": reason,
-                   "temperature": temperature, "fitted_temperature": fitted, "best_epoch": result.best_epoch,
-                   "best_val_acc": result.best_val_acc}
-        manifest = Manifest(
-            version=version,
-            created_at=datetime.now(timezone.utc).isoformat(),
-            preprocessing=features.signature,
-            classes=list(CLASSES),
-            temperature=temperature,
-            seq_len=features.seq_len,
-            model_config=result.model.config.to_dict(),
-            metrics={**metrics, "history": history},
-            parent_version=parent_version,
-            card={
-                "data": [*(parent.manifest.card.get("data", []) if options.mode == "finetune" else []),
-                         {"name": "your stored samples", "samples": data.samples_used,
-                          "misclassified_only": options.misclassified_only}],
-                "initialized_from": parent_version if options.mode == "finetune" else None,
-                "recipe": f"{options.mode}, {result.epochs_run} epochs on {len(data.y_train)} inks "
-                          f"(your samples, {options.augmentation_factor} distorted copies each, synthetic inks)",
-                "held_out": {"what": f"{judge.user} of your held-out samples, not used to choose the epoch "
-                                     "or the temperature", "top1": new_metrics.get("held_out_top1")},
-            },
-            training={"kind": options.mode, "options": options.to_dict(), "samples_used": data.samples_used,
-                      "train_size": int(len(data.y_train)), "epochs_run": result.epochs_run,
-                      "stopped_early": result.stopped_early, "samples_per_s": result.samples_per_s,
-                      "device": result.device, "session_id": session_id},
-        )
-        path = store.save(result.model.cpu(), manifest)
-        storage.record_model_version(version, path, parent_version, metrics)
-        if activated:
-            activate_version(version, store, storage)
+            report(RunProgress("saving", "saving the new version", session_id))
+            version = new_version_name()
+            metrics = {**new_metrics, "parent": parent_metrics, "activated": activated, "reason": reason,
+                       "temperature": temperature, "fitted_temperature": fitted, "best_epoch": result.best_epoch,
+                       "best_val_acc": result.best_val_acc}
+            manifest = Manifest(
+                version=version,
+                created_at=datetime.now(timezone.utc).isoformat(),
+                preprocessing=features.signature,
+                classes=list(CLASSES),
+                temperature=temperature,
+                seq_len=features.seq_len,
+                model_config=result.model.config.to_dict(),
+                metrics={**metrics, "history": history},
+                parent_version=parent_version,
+                card={
+                    "data": [*(parent.manifest.card.get("data", []) if options.mode == "finetune" else []),
+                             {"name": "your stored samples", "samples": data.samples_used,
+                              "misclassified_only": options.misclassified_only}],
+                    "initialized_from": parent_version if options.mode == "finetune" else None,
+                    "recipe": f"{options.mode}, {result.epochs_run} epochs on {len(data.y_train)} inks "
+                              f"(your samples, {options.augmentation_factor} distorted copies each, synthetic inks)",
+                    "held_out": {"what": f"{judge.user} of your held-out samples, not used to choose the epoch "
+                                         "or the temperature", "top1": new_metrics.get("held_out_top1")},
+                },
+                training={"kind": options.mode, "options": options.to_dict(), "samples_used": data.samples_used,
+                          "train_size": int(len(data.y_train)), "epochs_run": result.epochs_run,
+                          "stopped_early": result.stopped_early, "samples_per_s": result.samples_per_s,
+                          "device": result.device, "session_id": session_id},
+            )
+            path = store.save(result.model.cpu(), manifest)
+            storage.record_model_version(version, path, parent_version, metrics)
+            if activated:
+                activate_version(version, store, storage)
         outcome = TrainOutcome(
             session_id, version, parent_version, activated, reason, new_metrics, parent_metrics,
             data.samples_used, int(len(data.y_train)), tuple(EpochRecord.from_dict(e) for e in history), time.perf_counter() - started,

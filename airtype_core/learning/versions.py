@@ -79,7 +79,7 @@ def sync_versions(storage: Storage, store: ModelStore) -> None:
     manifests = store.manifests()
     for m in manifests:
         if m.version not in recorded:
-            storage.record_model_version(m.version, store.root / m.version, m.parent_version, _run_metrics(m))
+            storage.record_model_version(m.version, store.folder(m.version), m.parent_version, _run_metrics(m))
     active = store.active_version()
     if active in {m.version for m in manifests} and not (active in recorded and recorded[active].is_active):
         storage.set_active_model_version(active)
@@ -97,7 +97,8 @@ def activate_version(version: str, store: ModelStore, storage: Storage | None = 
 def version_archive(store: ModelStore, version: str) -> bytes:
     """`version` as a zip of its folder (weights and manifest), for a download: unpacked into
     another AirType's `data/models/`, it is a version that machine can activate."""
-    folder = store.root / version
+    store.manifest(version)  # a version of this folder, under its own name
+    folder = store.folder(version)
     files = [folder / WEIGHTS, folder / MANIFEST]
     missing = [f.name for f in files if not f.is_file()]
     if missing:

@@ -48,6 +48,7 @@ def summarize(probs: np.ndarray, labels: np.ndarray, latencies_ms: np.ndarray | 
 
 def evaluate(predictor: Predictor, samples: Iterable[LabeledInk], tta: bool = False) -> dict:
     """Predict each ink on its own (batch 1, as the app does) and summarize."""
+    predictor = predictor.pinned()  # every answer, and the version named, from one model
     probs, labels, latencies, skipped = [], [], [], 0
     for item in samples:
         start = time.perf_counter()

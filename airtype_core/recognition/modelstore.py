@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+from filelock import FileLock
 
 from .charset import CLASSES
 from .features import FeatureConfig
@@ -35,6 +37,29 @@ class ModelLoadError(RuntimeError):
 
 class PreprocessingMismatchError(ModelLoadError):
     pass
+
+
+class VersionNameError(ModelLoadError):
+    """A version name that cannot be a folder of the model folder."""
+
+
+# One folder name on every system: letters, digits, `.`, `_`, `-`, starting with a letter or
+# digit (no `..`, no hidden folder, no option-looking `-x`), at most 64 (the database's column).
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def check_version_name(name: object) -> str:
+    """`name`, when it can be a model version: one safe folder name. Every version name that comes
+    from outside (command line, manifest, pointer file, a page) goes through here before it
+    becomes a path. Raises VersionNameError."""
+    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or name.endswith(".") \
+            or name.split(".")[0].upper() in _WINDOWS_DEVICES:
+        raise VersionNameError(
+            f"{name!r} is not a model version name: a version name has 1 to 64 letters, digits, '.', '_' "
+            "or '-', starts with a letter or digit and does not end with '.'"
+        )
+    return name
 
 
 @dataclass(frozen=True)
@@ -73,6 +98,19 @@ def new_version_name(prefix: str = "v") -> str:
 class ModelStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        self._switch: FileLock | None = None
+
+    def switching(self) -> FileLock:
+        """The lock held while the active version is checked and changed, across processes
+        (`with store.switching(): ...`); re-entrant in one thread, so activate() inside is fine."""
+        if self._switch is None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._switch = FileLock(self.root / ".active.lock")
+        return self._switch
+
+    def folder(self, version: str) -> Path:
+        """The folder of `version`, inside the model folder (VersionNameError for any other name)."""
+        return self.root / check_version_name(version)
 
     # --- which version is active --------------------------------------------------
     def default_version(self) -> str | None:
@@ -88,9 +126,9 @@ class ModelStore:
         return self.default_version()
 
     def activate(self, version: str) -> None:
-        if not (self.root / version / MANIFEST).exists():
-            raise ModelLoadError(f"there is no model version {version!r}")
-        _atomic_write_text(self.root / "active.txt", version + "\n")
+        with self.switching():
+            self.manifest(version)  # a version of this folder, whose manifest says so
+            _atomic_write_text(self.root / "active.txt", version + "\n")
 
     def pointer_stamp(self) -> tuple:
         """Changes whenever the active version may have changed (cheap to poll)."""
@@ -103,22 +141,29 @@ class ModelStore:
         out = []
         for path in self.root.glob(f"*/{MANIFEST}"):
             try:
-                out.append(Manifest.from_dict(json.loads(path.read_text())))
-            except (OSError, ValueError, TypeError):
-                continue
+                out.append(self.manifest(path.parent.name))
+            except ModelLoadError:
+                continue  # not a usable version: load() says why when it is asked for
         return sorted(out, key=lambda m: m.created_at, reverse=True)
 
     def manifest(self, version: str) -> Manifest:
+        """The manifest of `version`; refused when it names another version than its folder."""
         try:
-            return Manifest.from_dict(json.loads((self.root / version / MANIFEST).read_text()))
+            manifest = Manifest.from_dict(json.loads((self.folder(version) / MANIFEST).read_text()))
         except FileNotFoundError:
-            raise ModelLoadError(f"model version {version!r} has no manifest") from None
-        except (ValueError, TypeError) as exc:
+            raise ModelLoadError(f"there is no model version {version!r} (no {version}/{MANIFEST})") from None
+        except (OSError, ValueError, TypeError) as exc:
             raise ModelLoadError(f"the manifest of {version!r} is unreadable: {exc}") from None
+        if manifest.version != version:
+            raise ModelLoadError(
+                f"the manifest in folder {version!r} says it is version {manifest.version!r}: refused. "
+                f"Name the folder {manifest.version!r} (or put the version's own folder back)."
+            )
+        return manifest
 
     def save(self, model: AirTypeNet, manifest: Manifest) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
-        final = self.root / manifest.version
+        final = self.folder(manifest.version)
         if final.exists():
             raise FileExistsError(f"model version {manifest.version!r} already exists")
         staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=self.root))
@@ -143,7 +188,7 @@ class ModelStore:
             raise ModelLoadError(f"model {version!r} predicts other classes than the 62 this code knows")
         try:
             model = AirTypeNet(ModelConfig(**manifest.model_config))
-            state = torch.load(self.root / version / WEIGHTS, map_location="cpu", weights_only=True)
+            state = torch.load(self.folder(version) / WEIGHTS, map_location="cpu", weights_only=True)
             model.load_state_dict(state)
         except Exception as exc:  # corrupt or truncated file, wrong shapes
             raise ModelLoadError(f"the weights of model {version!r} cannot be loaded: {exc}") from None

@@ -8,6 +8,7 @@ becomes active (after training or a rollback) without restarting anything.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from contextlib import contextmanager
@@ -62,6 +63,15 @@ def _tta_variants(ink: Ink) -> list[Ink]:
     return variants
 
 
+def _probabilities(loaded: LoadedModel, inks: list[Ink]) -> np.ndarray:
+    """(N, 62) calibrated probabilities of `inks` by one loaded model."""
+    config = FeatureConfig(loaded.manifest.seq_len)
+    x = torch.from_numpy(np.stack([featurize(ink, config) for ink in inks]))  # (N, T, 7)
+    with torch.inference_mode(), _threads(INFERENCE_THREADS if len(inks) <= 8 else torch.get_num_threads()):
+        logits = loaded.model(x)  # (N, 62)
+    return torch.softmax(logits / loaded.manifest.temperature, dim=1).numpy()
+
+
 class Predictor:
     def __init__(self, settings: Settings | None = None, store: ModelStore | None = None):
         self.settings = settings or get_settings()
@@ -99,29 +109,36 @@ class Predictor:
     def feature_config(self) -> FeatureConfig:
         return FeatureConfig(self._loaded.manifest.seq_len)
 
+    def pinned(self) -> Predictor:
+        """This predictor with its current model held: a batch of answers (an import, an
+        evaluation) all come from, and are named after, one version while refresh() swaps
+        the shared predictor."""
+        twin = copy.copy(self)
+        twin._lock = threading.Lock()
+        twin.refresh = lambda: False  # type: ignore[method-assign]
+        return twin
+
     # --- prediction ----------------------------------------------------------------------
     def probabilities(self, inks: list[Ink]) -> np.ndarray:
         """(N, 62) calibrated probabilities; raises InkError for an unusable ink."""
-        loaded = self._loaded
-        config = FeatureConfig(loaded.manifest.seq_len)
-        x = torch.from_numpy(np.stack([featurize(ink, config) for ink in inks]))  # (N, T, 7)
-        with torch.inference_mode(), _threads(INFERENCE_THREADS if len(inks) <= 8 else torch.get_num_threads()):
-            logits = loaded.model(x)  # (N, 62)
-        return torch.softmax(logits / loaded.manifest.temperature, dim=1).numpy()
+        return _probabilities(self._loaded, inks)
 
     def predict_proba(self, ink: Ink, tta: bool | None = None) -> np.ndarray:
         """(62,) calibrated probabilities of one ink, averaged over variants with TTA."""
+        return self._proba(self._loaded, ink, tta)
+
+    def _proba(self, loaded: LoadedModel, ink: Ink, tta: bool | None) -> np.ndarray:
         tta = self.settings.tta if tta is None else tta
         if tta:
-            return self.probabilities(_tta_variants(ink)).mean(axis=0)
-        return self.probabilities([ink])[0]
+            return _probabilities(loaded, _tta_variants(ink)).mean(axis=0)
+        return _probabilities(loaded, [ink])[0]
 
     def predict(self, ink: Ink, tta: bool | None = None) -> Prediction:
         start = time.perf_counter()
-        version = self.version
-        probs = self.predict_proba(ink, tta)
+        loaded = self._loaded  # one model answers and is named, even if refresh() swaps meanwhile
+        probs = self._proba(loaded, ink, tta)
         elapsed_ms = (time.perf_counter() - start) * 1000
-        return self._to_prediction(probs, elapsed_ms, version)
+        return self._to_prediction(probs, elapsed_ms, loaded.manifest.version)
 
     def _to_prediction(self, probs: np.ndarray, elapsed_ms: float, version: str) -> Prediction:
         top = np.argsort(probs)[::-1][:TOP_K]

@@ -4,7 +4,9 @@ Every relabel or delete through `Storage` writes, in the same transaction, one
 `SampleEdit` (what, when, the new label) and one `SampleEditItem` per sample
 with its values before (the label fields for a relabel, the whole row for a
 delete). Undo puts those values back: relabeled samples get their old label,
-deleted samples come back with their old id when it is still free.
+deleted samples come back with their old id when it is still free. An edit whose
+samples were changed again by a later edit (not undone) is not undone: putting
+its old values back would silently throw the later change away.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..recognition.charset import validate_label
 from .records import EditInfo, InvalidInputError, NotFoundError
+from .retention import is_expired
 from .tables import (
     CollectionSession,
     Participant,
@@ -107,13 +110,41 @@ def old_values(s: Session, edit_id: int, limit: int = 20) -> list[tuple[int, dic
     return [(key, old) for key, old in s.execute(stmt.order_by(SampleEditItem.id).limit(limit))]
 
 
-def undo(s: Session, edit_id: int) -> int:
-    """Put back what edit `edit_id` changed; returns how many samples came back. An edit is undone once."""
+def _describe(edit: SampleEdit) -> str:
+    what = f"relabeled as `{edit.new_char}`" if edit.action == "relabel" else "deleted"
+    return f"{what} at {edit.created_at:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _refuse_if_changed_since(s: Session, edit: SampleEdit) -> None:
+    """InvalidInputError when a later edit, not undone, touched some of this edit's samples."""
+    mine = select(SampleEditItem.sample_id).where(SampleEditItem.edit_id == edit.id)
+    touched = (SampleEditItem.edit_id > edit.id) & SampleEditItem.sample_id.in_(mine)
+    later_ids = select(SampleEditItem.edit_id).where(touched)
+    later = s.scalars(select(SampleEdit).where(SampleEdit.id.in_(later_ids), SampleEdit.undone_at.is_(None))
+                      .order_by(SampleEdit.id)).all()
+    if not later:
+        return
+    changed = s.scalar(select(func.count(func.distinct(SampleEditItem.sample_id)))
+                       .where(touched, SampleEditItem.edit_id.in_([e.id for e in later]))) or 0
+    samples = f"{changed} of its {edit.count} sample{'s' if edit.count != 1 else ''}"
+    raise InvalidInputError(
+        f"This change cannot be undone: {samples} {'was' if changed == 1 else 'were'} changed again later "
+        f"({'; '.join(_describe(e) for e in later)}). Undo the later change first, then this one."
+    )
+
+
+def undo(s: Session, edit_id: int, undo_days: int) -> int:
+    """Put back what edit `edit_id` changed; returns how many samples came back. An edit is undone once,
+    only while no later edit (not undone) changed its samples again, and a delete only for `undo_days`."""
     edit = s.get(SampleEdit, edit_id)
     if edit is None:
         raise NotFoundError(f"there is no change number {edit_id}")
     if edit.undone_at is not None:
         raise InvalidInputError(f"change {edit_id} was already undone")
+    if is_expired(edit, undo_days):
+        raise InvalidInputError(f"This delete is older than {undo_days} days (AIRTYPE_UNDO_DAYS): "
+                                "its samples are erased for good and cannot come back.")
+    _refuse_if_changed_since(s, edit)
     items = s.execute(select(SampleEditItem.sample_id, SampleEditItem.old).where(SampleEditItem.edit_id == edit_id))
     restored, t = 0, TrainingSample
     for key, old in items:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, defer
 from ..recognition.charset import CLASS_INDEX, validate_label
 from ..recognition.ink import Ink
 from ..settings import get_settings
-from . import edits, paging
+from . import edits, paging, retention
 from .bulk import BatchImporter
 from .database import Database
 from .records import (
@@ -66,8 +66,11 @@ INTERRUPTED = "interrupted (the process stopped)"
 
 
 class Storage:
-    def __init__(self, url: str | URL | None = None, *, busy_timeout_s: float = 5.0) -> None:
+    def __init__(self, url: str | URL | None = None, *, busy_timeout_s: float = 5.0,
+                 undo_days: int | None = None) -> None:
         self.database = Database(url or get_settings().database_url, busy_timeout_s=busy_timeout_s)
+        self.undo_days = undo_days or get_settings().undo_days  # how long a delete can be undone
+        self.forget_expired_deletes()
 
     @property
     def url(self) -> URL:
@@ -129,9 +132,11 @@ class Storage:
             return s.scalar(select(func.count()).where(TrainingSample.participant_id == participant_id)) or 0
 
     def delete_participant(self, participant_id: int) -> int:
-        """Delete the participant, their collection sessions and their samples; returns how many samples."""
+        """Delete the participant, their collection sessions and their samples, and every copy of
+        those samples kept for undo; returns how many samples. It cannot be undone."""
         with self.session(write=True, failed="nothing was deleted") as s:
             row = self._get(s, Participant, participant_id, "participant")
+            retention.forget_participant(s, participant_id)
             stmt = delete(TrainingSample).where(TrainingSample.participant_id == participant_id)
             deleted = s.execute(stmt.execution_options(synchronize_session=False)).rowcount
             s.execute(delete(CollectionSession).where(CollectionSession.participant_id == participant_id))
@@ -252,10 +257,21 @@ class Storage:
     def delete(self, ids: Iterable[int]) -> int:
         """Delete the samples; returns how many there were. Logged, so it can be undone."""
         with self.session(write=True, failed="no sample was deleted") as s:
-            return edits.delete_samples(s, ids)
+            deleted = edits.delete_samples(s, ids)
+            retention.purge_expired(s, self.undo_days)
+            return deleted
+
+    def forget_expired_deletes(self) -> None:
+        """Erase the deletes older than `undo_days` and their copies of the deleted samples."""
+        with self.session() as s:
+            if not retention.has_expired(s, self.undo_days):
+                return  # the usual case: no write transaction
+        with self.session(write=True, failed="the expired deletes were not erased") as s:
+            retention.purge_expired(s, self.undo_days)
 
     def list_edits(self, limit: int = 50) -> list[EditInfo]:
-        """The relabels and deletes, newest first."""
+        """The relabels and deletes, newest first (deletes older than `undo_days` are erased first)."""
+        self.forget_expired_deletes()
         with self.session() as s:
             return edits.list_edits(s, limit)
 
@@ -266,7 +282,7 @@ class Storage:
     def undo_edit(self, edit_id: int) -> int:
         """Put back what a relabel or delete changed; returns how many samples."""
         with self.session(write=True, failed="nothing was undone") as s:
-            return edits.undo(s, edit_id)
+            return edits.undo(s, edit_id, self.undo_days)
 
     def importing(self, *, all_or_nothing: bool = False, dry_run: bool = False) -> BatchImporter:
         """`with storage.importing() as batches: batches.add(samples, writers)` (see bulk.py)."""
