@@ -34,18 +34,25 @@ OPEN = None  # a `gap` of None is an open hand
 TIP_SHIFT = 0.45  # how far a real index tip moves away from the thumb as a pinch opens, palm units
 _AWAY_FROM_THUMB = np.array([0.6, -0.8])  # the thumb sits down-left of the index tip
 _FLEX_SHARE = {8: 1.0, 7: 0.9, 6: 0.7, 5: 0.3}  # the index turns mostly at its knuckle (MCP)
+_FINGERS_STRETCH = np.array([0.3, -0.95])  # fingertips straightening as the hand opens: up, a little to the pinky
+LOOSE_FLICKER_GAP = (0.5, 0.85)  # a loose pinch's thumb tip, seen for a frame or three where it is not
 POSES = ("fist", "ok")  # the fingers that do not write: curled, or extended (a loose "OK" pinch)
 RELEASES = ("hover", "c")  # the hand between strokes: still a writing hand, or a C-shaped one
 
 
-def synthetic_hand(gap: float | None, roll_deg: float = 0.0, *, pose: str = "fist", shift: float = 0.0) -> np.ndarray:
+def synthetic_hand(
+    gap: float | None, roll_deg: float = 0.0, *, pose: str = "fist", shift: float = 0.0, jump: float = 0.0
+) -> np.ndarray:
     """(21, 3) landmarks in palm units with the pinch point at the origin.
 
     `gap` is the thumb-index distance of a writing hand (index bent like on a pen,
     the other fingers curled for "fist" or straight for "ok"); None gives an open hand
     (five fingers straight). `shift` moves the index tip (and, less, its joints) that
     many palm units away from the thumb, as a real index does when a pinch opens: the
-    pinch point, where the tip is when pinched, stays at the origin.
+    pinch point, where the tip is when pinched, stays at the origin. `jump` moves the
+    index tip that many palm units from its own last joint, and the other three
+    fingertips half as far: a real hand changes the pose of several fingers at once as
+    it opens a pinch, and MediaPipe sees the index tip leave its DIP joint.
     """
     if pose not in POSES + RELEASES[1:]:
         raise ValueError(f"pose must be one of {POSES + RELEASES[1:]}, not {pose!r}")
@@ -74,6 +81,10 @@ def synthetic_hand(gap: float | None, roll_deg: float = 0.0, *, pose: str = "fis
     if gap is not None and shift:
         for index, share in _FLEX_SHARE.items():
             points[index, :2] += share * shift * _AWAY_FROM_THUMB
+    if gap is not None and jump:
+        for mcp, share in ((5, 1.0), (9, 0.5), (13, 0.5), (17, 0.5)):
+            points[mcp + 3, :2] += share * jump * _FINGERS_STRETCH
+            points[mcp + 2, :2] += 0.3 * share * jump * _FINGERS_STRETCH
     c, s = np.cos(np.radians(roll_deg)), np.sin(np.radians(roll_deg))
     points[:, :2] = points[:, :2] @ np.array([[c, s], [-s, c]])
     pinch_point[:2] = pinch_point[:2] @ np.array([[c, s], [-s, c]])
@@ -101,6 +112,9 @@ def synthetic_writing(
     release: str = "hover",
     glitches: float = 0.0,
     glitch_frames: int = 3,
+    pose_jump: float = 0.0,
+    loose_gap: float = 0.0,
+    flickers: float = 0.0,
     seed: int = 0,
 ) -> list[HandFrame]:
     """Frames of a hand whose index fingertip writes `strokes`, pinching while the pen should be down.
@@ -118,6 +132,13 @@ def synthetic_writing(
     release:   the hand between the strokes of a character: "hover" (a writing hand) or "c" (a C-shaped hand)
     glitches:  share of frames in which landmark 8 sits on another finger's tip, as MediaPipe
                sometimes puts it, in runs of `glitch_frames` frames
+    pose_jump: palm units the index tip moves from its own last joint (and the other fingertips half
+               as far) between the pinched hand and the open one: with a short `pinch_s` the pose
+               changes at once, as real hands seen by MediaPipe do
+    loose_gap: a loose pinch: the thumb-index gap while pinched, in palm units, near the thresholds
+               (0: a firm pinch at PINCH_GAP); it wavers from frame to frame by a sixth of itself
+    flickers:  with a loose pinch, share of the pinched frames in which the thumb tip is seen
+               LOOSE_FLICKER_GAP palms away, in runs of 1 to 3 frames (at most 100 ms at 30 fps)
     """
     if end not in ("pause", "open", "lost") or release not in RELEASES:
         raise ValueError(f"end must be pause, open or lost and release one of {RELEASES}")
@@ -151,6 +172,7 @@ def synthetic_writing(
 
     rng = np.random.default_rng(seed)
     glitched = _glitch_runs(len(states), glitches, glitch_frames, rng)
+    thumb_gaps = _loose_gaps([gap for _, gap, _ in states], loose_gap, flickers, np.random.default_rng([seed, 1]))
     palm_px = palm * size[1]
     frames = []
     for i, (tip, gap, shape) in enumerate(states):
@@ -161,12 +183,34 @@ def synthetic_writing(
             continue
         # The tip moves with the opening of the pinch: still when pinched, `tip_shift` away when wide open.
         opening = 0.0 if gap is None else float(np.clip((gap - PINCH_GAP) / (HOVER_GAP - PINCH_GAP), 0.0, 1.0))
-        points = synthetic_hand(gap, roll_deg, pose=shape, shift=tip_shift * opening) * palm_px  # (21, 3) px
+        shift, jump = tip_shift * opening, pose_jump * opening
+        points = synthetic_hand(thumb_gaps[i], roll_deg, pose=shape, shift=shift, jump=jump) * palm_px  # (21, 3) px
         if glitched[i]:
             points[INDEX_TIP] = points[glitched[i]]  # MediaPipe's landmark 8 on the middle or ring fingertip
         points[:, :2] += tip + rng.normal(0.0, jitter_px, (NUM_LANDMARKS, 2)) if jitter_px else tip
         frames.append(HandFrame(t0 + t, points / np.array([size[0], size[1], size[0]])))
     return frames
+
+
+def _loose_gaps(gaps: list[float | None], loose: float, flickers: float, rng: np.random.Generator) -> list:
+    """The thumb-index gap seen per frame: `gaps` as written, or a loose pinch's (see `synthetic_writing`)."""
+    if not loose:
+        return list(gaps)
+    out: list[float | None] = []
+    flicker_left = 0
+    for gap in gaps:
+        if gap is None:
+            out.append(None)
+            continue
+        closed = 1.0 - float(np.clip((gap - PINCH_GAP) / (HOVER_GAP - PINCH_GAP), 0.0, 1.0))
+        seen = gap + closed * (loose - PINCH_GAP) + closed * rng.normal(0.0, loose / 6)
+        if closed == 1.0 and flicker_left == 0 and rng.random() < flickers / 2:
+            flicker_left = int(rng.integers(1, 4))  # runs of 1-3 frames, 2 on average
+        if closed == 1.0 and flicker_left:
+            flicker_left -= 1
+            seen = float(rng.uniform(*LOOSE_FLICKER_GAP))
+        out.append(max(seen, 0.02))
+    return out
 
 
 def _glitch_runs(n: int, share: float, run: int, rng: np.random.Generator) -> list[int]:
