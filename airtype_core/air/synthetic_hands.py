@@ -197,17 +197,20 @@ def _loose_gaps(gaps: list[float | None], loose: float, flickers: float, rng: np
     if not loose:
         return list(gaps)
     out: list[float | None] = []
-    flicker_left = 0
-    for gap in gaps:
+    shut = [gap is not None and gap <= PINCH_GAP for gap in gaps]
+    flicker_left, since_flicker = 0, 3
+    for i, gap in enumerate(gaps):
         if gap is None:
             out.append(None)
             continue
         closed = 1.0 - float(np.clip((gap - PINCH_GAP) / (HOVER_GAP - PINCH_GAP), 0.0, 1.0))
         seen = gap + closed * (loose - PINCH_GAP) + closed * rng.normal(0.0, loose / 6)
-        if closed == 1.0 and flicker_left == 0 and rng.random() < flickers / 2:
-            flicker_left = int(rng.integers(1, 4))  # runs of 1-3 frames, 2 on average
-        if closed == 1.0 and flicker_left:
-            flicker_left -= 1
+        if flicker_left == 0 and since_flicker >= 3 and rng.random() < flickers / 2:
+            run = int(rng.integers(1, 4))  # runs of 1-3 frames, 2 on average, 3 pinched frames apart
+            flicker_left = run if all(shut[i : i + run + 3]) else 0  # and not merging into a release
+        since_flicker += 1
+        if flicker_left:
+            flicker_left, since_flicker = flicker_left - 1, 0
             seen = float(rng.uniform(*LOOSE_FLICKER_GAP))
         out.append(max(seen, 0.02))
     return out
