@@ -34,7 +34,7 @@ OPEN = None  # a `gap` of None is an open hand
 TIP_SHIFT = 0.45  # how far a real index tip moves away from the thumb as a pinch opens, palm units
 _AWAY_FROM_THUMB = np.array([0.6, -0.8])  # the thumb sits down-left of the index tip
 _FLEX_SHARE = {8: 1.0, 7: 0.9, 6: 0.7, 5: 0.3}  # the index turns mostly at its knuckle (MCP)
-_FINGERS_STRETCH = np.array([0.3, -0.95])  # fingertips straightening as the hand opens: up, a little to the pinky
+_FINGERS_SWAY = np.array([0.89, 0.45])  # fingertips swaying toward the pinky as the hand opens (bent, not straightened)
 LOOSE_FLICKER_GAP = (0.5, 0.85)  # a loose pinch's thumb tip, seen for a frame or three where it is not
 POSES = ("fist", "ok")  # the fingers that do not write: curled, or extended (a loose "OK" pinch)
 RELEASES = ("hover", "c")  # the hand between strokes: still a writing hand, or a C-shaped one
@@ -83,8 +83,8 @@ def synthetic_hand(
             points[index, :2] += share * shift * _AWAY_FROM_THUMB
     if gap is not None and jump:
         for mcp, share in ((5, 1.0), (9, 0.5), (13, 0.5), (17, 0.5)):
-            points[mcp + 3, :2] += share * jump * _FINGERS_STRETCH
-            points[mcp + 2, :2] += 0.3 * share * jump * _FINGERS_STRETCH
+            points[mcp + 3, :2] += share * jump * _FINGERS_SWAY
+            points[mcp + 2, :2] += 0.3 * share * jump * _FINGERS_SWAY
     c, s = np.cos(np.radians(roll_deg)), np.sin(np.radians(roll_deg))
     points[:, :2] = points[:, :2] @ np.array([[c, s], [-s, c]])
     pinch_point[:2] = pinch_point[:2] @ np.array([[c, s], [-s, c]])
