@@ -228,6 +228,35 @@ def _glitch_runs(n: int, share: float, run: int, rng: np.random.Generator) -> li
     return out
 
 
+def calibration_frames(
+    *,
+    step_s: float = 1.5,
+    fps: float = 30.0,
+    t0: float = 0.0,
+    at: tuple[float, float] = (0.5, 0.55),
+    palm: float = 0.15,
+    loose_gap: float = 0.0,
+    flickers: float = 0.0,
+    jitter_px: float = 1.0,
+    frame_size: tuple[int, int] = (640, 480),
+    seed: int = 0,
+) -> list[HandFrame]:
+    """A hand doing the calibration's steps in place: pinch, open (thumb and index apart, a hovering
+    hand), pinch, `step_s` seconds each, then one open frame that ends the last step."""
+    per_step = max(1, round(step_s * fps))
+    gaps = [PINCH_GAP] * per_step + [HOVER_GAP] * per_step + [PINCH_GAP] * per_step + [HOVER_GAP]
+    rng = np.random.default_rng(seed)
+    seen = _loose_gaps(gaps, loose_gap, flickers, np.random.default_rng([seed, 1]))
+    size = np.asarray(frame_size, dtype=np.float64)
+    frames = []
+    for i, (gap, thumb) in enumerate(zip(gaps, seen)):
+        opening = (gap - PINCH_GAP) / (HOVER_GAP - PINCH_GAP)
+        points = synthetic_hand(thumb, shift=TIP_SHIFT * opening) * palm * size[1]  # (21, 3) px
+        points[:, :2] += np.asarray(at) * size + rng.normal(0.0, jitter_px, (NUM_LANDMARKS, 2))
+        frames.append(HandFrame(t0 + i / fps, points / np.array([size[0], size[1], size[0]])))
+    return frames
+
+
 DEMO_STROKES = {  # a few characters as fingertip paths, [0, 1] image coordinates
     "L": [[(0.40, 0.30), (0.40, 0.70), (0.62, 0.70)]],
     "7": [[(0.38, 0.30), (0.62, 0.30), (0.45, 0.72)]],
