@@ -257,6 +257,38 @@ def calibration_frames(
     return frames
 
 
+def swipe_frames(
+    direction: int,
+    *,
+    fps: float = 30.0,
+    t0: float = 0.0,
+    y: float = 0.55,
+    palm: float = 0.15,
+    seconds: float = 0.3,
+    rest_s: float = 0.3,
+    jitter_px: float = 1.0,
+    frame_size: tuple[int, int] = (640, 480),
+    seed: int = 0,
+) -> list[HandFrame]:
+    """An open hand swiped across the frame, right (`direction` 1) or left (-1) in image
+    coordinates, in `seconds`, after holding still for `rest_s`; then the hand leaves."""
+    size = np.asarray(frame_size, dtype=np.float64)
+    start, stop = (0.3, 0.7) if direction > 0 else (0.7, 0.3)
+    rest, move = max(1, round(rest_s * fps)), max(2, round(seconds * fps))
+    xs = [start] * rest + list(np.linspace(start, stop, move)) + [stop]
+    rng = np.random.default_rng(seed)
+    frames = []
+    for i, x in enumerate(xs):
+        points = synthetic_hand(OPEN) * palm * size[1]  # (21, 3) px
+        points[:, :2] += np.array([x, y]) * size + rng.normal(0.0, jitter_px, (NUM_LANDMARKS, 2))
+        frames.append(HandFrame(t0 + i / fps, points / np.array([size[0], size[1], size[0]])))
+    frames.append(HandFrame(t0 + len(xs) / fps, None))
+    return frames
+
+
+SWIPE_KEYS = {" ": 1, "<": -1}  # in a demo text: a space is a swipe right, "<" a swipe left (delete)
+
+
 DEMO_STROKES = {  # a few characters as fingertip paths, [0, 1] image coordinates
     "L": [[(0.40, 0.30), (0.40, 0.70), (0.62, 0.70)]],
     "7": [[(0.38, 0.30), (0.62, 0.30), (0.45, 0.72)]],
@@ -271,7 +303,8 @@ def demo_frames(
     seed: int = 0,
     glyphs: Mapping[str, Sequence[Sequence[Sequence[float]]]] = DEMO_STROKES,
 ) -> list[HandFrame]:
-    """A camera-less demo: `text` written one character after another, each ended by a pause.
+    """A camera-less demo: `text` written one character after another, each ended by a pause;
+    a space or "<" in it is a swipe (`SWIPE_KEYS`).
 
     `glyphs` maps each character to its fingertip paths ([0, 1] image coordinates);
     the app passes the generator's glyphs for all 62 classes.
@@ -279,5 +312,8 @@ def demo_frames(
     frames: list[HandFrame] = []
     for k, char in enumerate(text):
         t0 = frames[-1].t + 1 / fps if frames else 0.0
-        frames += synthetic_writing(glyphs[char], fps=fps, t0=t0, jitter_px=jitter_px, seed=seed + k)
+        if char in SWIPE_KEYS:
+            frames += swipe_frames(SWIPE_KEYS[char], fps=fps, t0=t0, jitter_px=jitter_px, seed=seed + k)
+        else:
+            frames += synthetic_writing(glyphs[char], fps=fps, t0=t0, jitter_px=jitter_px, seed=seed + k)
     return frames
