@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     air_pinch_down: float = Field(0.30, gt=0.0, lt=2.0, description="a fraction of hand size, below AIRTYPE_AIR_PINCH_UP")
     air_pinch_up: float = Field(0.45, gt=0.0, lt=2.0, description="a fraction of hand size, above AIRTYPE_AIR_PINCH_DOWN")
     air_debounce_frames: int = Field(2, ge=1, le=30, description="a whole number of frames from 1 to 30")
+    air_lift_hold_s: float = Field(0.1, ge=0.0, le=2.0, description="seconds from 0 to 2")
     air_open_hand_frames: int = Field(2, ge=1, le=60, description="a whole number of frames from 1 to 60")
     air_glitch_jump: float = Field(
         0.35, gt=0.0, le=5.0, description="a fraction of hand size the fingertip may jump in one frame, more than 0"

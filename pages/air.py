@@ -16,7 +16,10 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from airtype_core.air.hand_tracking import AirConfig
 from airtype_core.settings import get_settings
+from ui.air_calibrate import calibration_panel, finish_calibration, saved_thresholds
+from ui.air_collect import active_collection, collect_answer, collect_form, collect_prompt
 from ui.air_text import CAMERA_ERRORS, camera_notice, counters_note, last_character_note
+from ui.air_typing import apply_swipes, is_swipe, type_last_answer, typed_line
 from ui.air_worker import IDLE_POLL_S, POLL_S, AirSession, Recognized, ReplayError
 from ui.camera_probe import camera_error
 from ui.feedback import last_answer_undo, prediction_panel
@@ -67,8 +70,9 @@ def show_answer(session: AirSession, item: Recognized) -> None:
             st.error(item.error)
         else:
             prediction_panel(
-                item.prediction, item.ink, source="air", key=key, on_stored=lambda _: session.results.remove(item.id)
-            )
+                item.prediction, item.ink, source="air", key=key,
+                on_stored=lambda _: (session.results.remove(item.id), type_last_answer()),
+            )  # fmt: skip
         st.button("Skip this one", key=f"{key}-skip", on_click=partial(session.results.remove, item.id))
 
 
@@ -102,6 +106,8 @@ if SESSION not in st.session_state:
     st.session_state[SESSION] = AirSession(config)
 session: AirSession = st.session_state[SESSION]
 session.prepare()
+session.use_thresholds(*(saved_thresholds() or (None, None)))  # the participant's calibrated pinch, if any
+finish_calibration(session)
 st.title("Write in the air")
 st.markdown(
     "**Pinch** thumb and index together: the pen is down and your index fingertip writes. "
@@ -128,6 +134,11 @@ with video:
         disabled=session.recorded_frames == 0,
         help="The hand landmarks the tracker saw (no video): replay them below, or send them with a problem report.",
     )  # fmt: skip
+    calibration_panel(session)
+    collecting = active_collection()
+    if collecting is None:
+        with st.expander("Collect in the air: a prompted session"):
+            collect_form()
 
 # After the video on purpose: the component is on screen while the model loads.
 try:
@@ -138,15 +149,23 @@ except Unavailable as exc:
 
 with beside:
     browser_error = camera_error()
+    apply_swipes(session, session.results.snapshot()[1])  # swipes whose characters before them are answered
     shown, pending = session.results.snapshot()
     poll_s = poll_interval(ctx, session)
     newest = pending[-1].id if pending else 0
     st.fragment(live_status, run_every=poll_s)(ctx, session, config, poll_s, shown, newest, browser_error)
+    if collecting is not None:
+        collect_prompt(session, collecting)
+    else:
+        typed_line()
     last_answer_undo("air")
-    if not pending:
+    characters = [item for item in pending if not is_swipe(item)]  # a swipe waits for the characters before it
+    if not characters:
         st.info("Write a character: what the model reads appears here, to confirm or correct.")
-    for n, item in enumerate(pending):  # in writing order: the oldest is answered first
-        if n == 0:
+    for n, item in enumerate(characters):  # in writing order: the oldest is answered first
+        if n == 0 and collecting is not None:
+            collect_answer(session, item, collecting)
+        elif n == 0:
             show_answer(session, item)
         else:
             with st.expander(f"Next: character #{item.id} waiting for an answer"):
@@ -161,7 +180,8 @@ st.caption(
 left, right = st.columns(2)
 left.text_input(
     "Characters the demo hand writes", value="Hello", max_chars=12, key="air-demo-text",
-    help="Letters and digits (A-Z, a-z, 0-9), for example Hello or AirType",
+    help="Letters and digits (A-Z, a-z, 0-9), for example Hello or AirType; a space is a swipe right "
+    "(types a space), < a swipe left (deletes the last character)",
 )  # fmt: skip
 right.file_uploader(
     "…or replay a recording of hand landmarks", type=["json"], key="air-recording",

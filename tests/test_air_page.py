@@ -210,8 +210,10 @@ def test_the_demo_hand_writes_any_word_of_letters_and_digits_answered_oldest_fir
     session.use(predictor)
     assert session.replay_demo("AirType") == 7
     assert "".join(a.prediction.char for a in answers(session, 7)) == "AirType"
-    assert session.replay_demo("Hello 42") == 7  # the space is skipped
-    assert [a.id for a in answers(session, 14)] == list(range(1, 15))  # in writing order
+    assert session.replay_demo("Hello 42") == 7  # seven characters; the space is a swipe right, in its place
+    written = answers(session, 15)
+    assert [a.id for a in written] == list(range(1, 16))  # in writing order
+    assert [a.ended_by for a in written[7:]] == ["replay"] * 5 + ["swipe right"] + ["replay"] * 2
 
 
 def test_a_live_session_downloads_as_a_recording_that_replays_to_the_same_inks(predictor):
@@ -268,7 +270,7 @@ class AirPage:
         return self.at.session_state["air-session"]
 
     def replay(self, text: str = "L7T") -> "AirPage":
-        self.at.text_input[0].set_value(text)
+        self.at.text_input(key="air-demo-text").set_value(text)
         next(b for b in self.at.button if b.label == "Run the replay demo").click()
         return self.run()
 

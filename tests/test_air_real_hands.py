@@ -1,4 +1,4 @@
-"""Air writing on generated hands that behave like real ones (issue 15).
+"""Air writing on generated hands that behave like real ones.
 
 Real hands, seen by MediaPipe, do three things the still synthetic hand never did:
 the index tip jumps toward the thumb as a pinch closes (and away as it opens);

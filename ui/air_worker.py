@@ -28,7 +28,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from airtype_core.air.camera import (
@@ -36,9 +36,10 @@ from airtype_core.air.camera import (
     HandDetector,
     HandTrackingUnavailable,
 )
-from airtype_core.air.hand_tracking import AirConfig, AirEvent, HandFrame, replay
+from airtype_core.air.hand_tracking import AirConfig, AirEvent, HandFrame
+from airtype_core.air.swipes import SWIPES, replay_events
 from airtype_core.air.recording import RecordingError, frames_from_json, frames_to_json
-from airtype_core.air.synthetic_hands import demo_frames
+from airtype_core.air.synthetic_hands import SWIPE_KEYS, demo_frames
 from airtype_core.recognition.ink import InkError
 
 from .air_demo import DemoTextError, demo_glyphs
@@ -64,11 +65,11 @@ class ReplayError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class Recognized:
-    """A finished character and what the model read in it (or why it could not)."""
+    """A finished character and what the model read in it (or why it could not); or a swipe, without ink."""
 
     id: int
-    ink: "Ink"
-    ended_by: str  # "pause" | "open hand" | "hand lost" | "replay"
+    ink: "Ink | None"  # None for a swipe
+    ended_by: str  # "pause" | "open hand" | "hand lost" | "replay" | "swipe left" | "swipe right"
     prediction: "Prediction | None"
     error: str  # for a person, when there is no prediction
     ended_at: float  # the session clock's time of the frame that ended the character (time.monotonic() by default)
@@ -194,6 +195,9 @@ def _recognize(inks: "_StampedQueue", model: _Model, results: Results, stop: thr
         except queue.Empty:
             continue
         if event.ink is None:
+            if event.ended_by in SWIPES:  # a typing gesture takes its place in the answers' order
+                results.add(ink=None, ended_by=event.ended_by, prediction=None, error="", ended_at=event.t,
+                            queued_at=queued_at)  # fmt: skip
             continue
         model.working = True
         predictor, prediction, error = model.predictor, None, ""
@@ -236,7 +240,7 @@ class AirSession:
         mirror: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.config = config or AirConfig()
+        self.config = self._base = config or AirConfig()
         self._clock = clock  # frame times for the tracker (pause, smoothing)
         self.inks = _StampedQueue(maxsize=16)
         self.results = Results()
@@ -285,20 +289,28 @@ class AirSession:
         self.processor.reset()
 
     def replay(self, frames: Iterable[HandFrame], frame_size: tuple[int, int] = (640, 480)) -> int:
-        """Run recorded hand frames through a fresh tracker and queue every character; returns how many."""
-        inks = replay(frames, self.config, frame_size)
-        for ink in inks:
-            self.inks.put(AirEvent(self._clock(), "replay", ink))
-        return len(inks)
+        """Run recorded hand frames through a fresh tracker and queue every character and swipe, in order;
+        returns how many characters."""
+        events = replay_events(frames, self.config, frame_size)
+        for event in events:
+            self.inks.put(AirEvent(self._clock(), "replay" if event.ink is not None else event.ended_by, event.ink))
+        return sum(event.ink is not None for event in events)
 
     def replay_demo(self, text: str) -> int:
-        """`replay` the synthetic hand writing `text` (letters and digits; spaces are skipped)."""
-        text = "".join(text.split())
+        """`replay` the synthetic hand writing `text`: letters and digits, a space swipes right, "<" left."""
+        text = " ".join(text.split())  # one swipe per gap between words
         try:
-            glyphs = demo_glyphs(text)
+            glyphs = demo_glyphs("".join(c for c in text if c not in SWIPE_KEYS))
         except DemoTextError as exc:
             raise ReplayError(str(exc)) from None
         return self.replay(demo_frames(text, glyphs=glyphs))
+
+    def use_thresholds(self, pinch_down: float | None, pinch_up: float | None) -> None:
+        """Track with a calibrated pinch (None, None: the settings' thresholds) from now on."""
+        down, up = (pinch_down, pinch_up) if pinch_down and pinch_up else (self._base.pinch_down, self._base.pinch_up)
+        if (down, up) != (self.config.pinch_down, self.config.pinch_up):
+            self.config = replace(self._base, pinch_down=down, pinch_up=up)
+            self.processor.use_config(self.config)
 
     def replay_recording(self, data: bytes | str) -> int:
         """`replay` a recording saved by `hand_tracking.frames_to_json` (an uploaded file's bytes, or its text)."""

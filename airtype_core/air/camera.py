@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from .gestures import HAND_CONNECTIONS, INDEX_TIP
+from .calibration import PinchCalibration
 from .hand_tracking import (
     STATUS_NO_HAND,
     AirConfig,
@@ -30,6 +31,7 @@ from .hand_tracking import (
     AirWriter,
     HandFrame,
 )
+from .swipes import SwipeDetector
 
 RECORD_FRAMES = 30 * 60 * 10  # the landmarks of the last ten minutes at 30 fps are kept for a download (~16 MB)
 TRAIL_COLOR = (255, 160, 0)  # BGR
@@ -133,9 +135,11 @@ class AirView:
 class FrameProcessor:
     """Detector + AirWriter + overlay for one video stream.
 
-    `inks` receives an `AirEvent` (with an `Ink`) per finished character; if nobody
-    takes them and it is full, the oldest is dropped rather than the video stalled.
-    Discarded blips only show up in `view().last_event`.
+    `inks` receives an `AirEvent` (with an `Ink`) per finished character, and one
+    without ink per swipe (`swipes.py`), in the order made; if nobody takes them and
+    it is full, the oldest is dropped rather than the video stalled. Discarded blips
+    only show up in `view().last_event`. While a `calibrate()` runs, the frames go to
+    the calibration instead of the writer.
     """
 
     def __init__(
@@ -152,6 +156,8 @@ class FrameProcessor:
         self.inks: queue.Queue[AirEvent] = inks if inks is not None else queue.Queue(maxsize=16)
         self._lock = threading.Lock()  # process() runs in the video thread, view() and reset() in the page's
         self._writer: AirWriter | None = None
+        self._swipes: SwipeDetector | None = None
+        self._calibration: PinchCalibration | None = None
         self._last_event: AirEvent | None = None
         self._recorded: deque[HandFrame] = deque(maxlen=RECORD_FRAMES)  # what the writer saw, to replay later
 
@@ -163,17 +169,30 @@ class FrameProcessor:
         with self._lock:
             if self._writer is None or self._writer.frame_size != size:
                 self._writer = AirWriter(self.config, size)
+                self._swipes = SwipeDetector(size, pinch_up=self.config.pinch_up)
                 self._recorded.clear()  # a recording has one frame size
-            writer = self._writer
             hand = HandFrame(t, landmarks)
             self._recorded.append(hand)
-            event = writer.update(hand)
-            if event is not None:
-                self._last_event = event
-            trail, status, cursor = writer.trail, writer.status, writer.cursor
-        if event is not None and event.ink is not None:
+            if self._calibration is not None:
+                self._calibration.frame_size = size
+                self._calibration.update(hand)
+                return draw_overlay(frame, landmarks, (), self._calibration.prompt.split(":")[0])
+            events = self._track(hand)
+            trail, status, cursor = self._writer.trail, self._writer.status, self._writer.cursor
+        for event in events:
             self._offer(event)
         return draw_overlay(frame, landmarks, trail, status, cursor)
+
+    def _track(self, hand: HandFrame) -> list[AirEvent]:
+        """The writer and the swipe detector on one frame (lock held): the events to queue, in order."""
+        event = self._writer.update(hand)
+        swipe = self._swipes.update(hand)
+        if swipe is not None and event is None:
+            event = self._writer.flush(hand.t, "open hand")  # a swipe ends the character before it
+        if event is not None:
+            self._last_event = event
+        out = [event] if event is not None and event.ink is not None else []
+        return out + ([AirEvent(hand.t, swipe, None)] if swipe is not None else [])
 
     def _offer(self, event: AirEvent) -> None:
         while True:
@@ -208,4 +227,27 @@ class FrameProcessor:
         with self._lock:
             if self._writer is not None:
                 self._writer.reset()
+            if self._swipes is not None:
+                self._swipes.reset()
             self._last_event = None
+
+    def use_config(self, config: AirConfig) -> None:
+        """Track with `config` (a calibrated pinch) from the next frame on; the character being written is dropped."""
+        with self._lock:
+            self.config, self._writer, self._swipes = config, None, None
+
+    def calibrate(self) -> None:
+        """Send the next frames to a fresh pinch calibration (see `calibration.py`) instead of writing."""
+        with self._lock:
+            size = self._writer.frame_size if self._writer is not None else (640, 480)
+            self._calibration = PinchCalibration(size)
+
+    def calibration(self) -> PinchCalibration | None:
+        """The calibration running (or done, until `end_calibration`), None when there is none."""
+        with self._lock:
+            return self._calibration
+
+    def end_calibration(self) -> None:
+        """Back to writing, from a fresh start."""
+        with self._lock:
+            self._calibration, self._writer, self._swipes = None, None, None

@@ -69,24 +69,39 @@ def is_open_hand(points: np.ndarray, pinch_up: float) -> bool:
 
 
 class PenGesture:
-    """A debounced Schmitt trigger: down below `down_below`, up above `up_above`, each after `frames` frames in a row."""
+    """A debounced Schmitt trigger: down below `down_below`, up above `up_above`, each after `frames` frames in a row.
 
-    def __init__(self, down_below: float, up_above: float, frames: int) -> None:
-        self.down_below, self.up_above, self.frames = down_below, up_above, frames
+    Lifting also needs the pinch open for `lift_hold_s` seconds (from its first open
+    frame to the current one): a loose pinch seen open for a moment inside a stroke
+    keeps the pen down, while a pinch closing puts it down without waiting.
+    """
+
+    def __init__(self, down_below: float, up_above: float, frames: int, lift_hold_s: float = 0.0) -> None:
+        self.down_below, self.up_above, self.frames, self.lift_hold_s = down_below, up_above, frames, lift_hold_s
         self.reset()
 
     def reset(self) -> None:
         self.down = False
         self._streak = 0  # frames in a row that asked for the other state
+        self._since: float | None = None  # ... the time of the first of them
+        self.change_began: float | None = None  # the time of the first frame of the last change
 
-    def update(self, ratio: float) -> bool:
-        """Feed one frame's pinch ratio; returns True on the frame the pen state changes."""
+    def update(self, ratio: float, t: float | None = None) -> bool:
+        """Feed one frame's pinch ratio (and its time); returns True on the frame the pen state changes."""
         wants_change = ratio > self.up_above if self.down else ratio < self.down_below
-        self._streak = self._streak + 1 if wants_change else 0
-        if self._streak >= self.frames:
-            self.down, self._streak = not self.down, 0
+        if not wants_change:
+            self._streak, self._since = 0, None
+            return False
+        self._streak += 1
+        self._since = t if self._streak == 1 else self._since
+        held = not self.down or t is None or self._since is None or t - self._since >= self.lift_hold_s - 1e-6
+        if self._streak >= self.frames and held:
+            self.down, self._streak, self.change_began, self._since = not self.down, 0, self._since, None
             return True
         return False
+
+
+TRUSTED, DOUBTED, BELIEVED, UNUSABLE = "trusted", "doubted", "believed", "unusable"
 
 
 class TipGlitch:
@@ -96,8 +111,12 @@ class TipGlitch:
     off on a real hand against a busy background) while the rest of the hand stays
     right. A fingertip cannot leave its own last joint that fast: when the tip's
     offset from the DIP joint changes by more than `jump` palms from the last
-    trusted frame, the frame is a glitch. After `frames` glitches in a row the new
-    pose is believed (the hand really changed), so a real change is late, never lost.
+    trusted frame, the frame is doubted. A real pose change does that too (a pinch
+    closing bends the index at once), so a doubt is a held decision, not a verdict:
+    - the next frame back near the trusted pose: the doubted frames were a glitch;
+    - `frames` doubts in a row, or a doubted frame whose tip meets the thumb (the
+      thumb and index moving together close a pinch; a misplaced tip lands on a
+      finger): the pose really changed, and the doubted frames were real ones.
     """
 
     def __init__(self, jump: float, frames: int) -> None:
@@ -108,13 +127,15 @@ class TipGlitch:
         self._offset: np.ndarray | None = None  # tip - DIP of the last trusted frame, in palms
         self._run = 0
 
-    def is_glitch(self, points: np.ndarray) -> bool:
+    def check(self, points: np.ndarray, closes_pinch: bool = False) -> str:
+        """TRUSTED, DOUBTED, BELIEVED (a pose change: the doubted frames before were real) or UNUSABLE."""
         palm = palm_size(points)
         if palm < 1e-9:
-            return True
+            return UNUSABLE
         offset = (points[INDEX_TIP, :2] - points[INDEX_DIP, :2]) / palm
-        if self._offset is not None and self._run < self.frames and np.linalg.norm(offset - self._offset) > self.jump:
+        jumped = self._offset is not None and np.linalg.norm(offset - self._offset) > self.jump
+        if jumped and self._run < self.frames and not closes_pinch:
             self._run += 1
-            return True
+            return DOUBTED
         self._offset, self._run = offset, 0
-        return False
+        return BELIEVED if jumped else TRUSTED

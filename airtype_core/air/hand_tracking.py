@@ -1,8 +1,9 @@
 """Air writing: from a stream of hand landmarks to finished inks.
 
     HandFrame (21 landmarks or None, per video frame)
-        --(a fingertip MediaPipe misplaced? then the frame is skipped)
-        --(pinch ratio, debounced Schmitt trigger)--> pen down / up
+        --(a fingertip jumped from its finger? the frame waits: a misplaced tip is dropped,
+           a pose change is taken, back-dated with its own time and points)
+        --(pinch ratio, debounced Schmitt trigger, a held lift)--> pen down / up
         --(index fingertip, One Euro filter)-------> smoothed trail in pixels
         --(pause, open hand or lost hand)----------> AirEvent with an `Ink`, or a discarded blip
 
@@ -29,6 +30,9 @@ from ..settings import default
 from .gestures import (
     INDEX_TIP,
     NUM_LANDMARKS,
+    BELIEVED,
+    DOUBTED,
+    UNUSABLE,
     PenGesture,
     TipGlitch,
     is_open_hand,
@@ -54,6 +58,7 @@ class AirConfig:
     pinch_down: float = default("air_pinch_down")  # thumb-index gap / palm size below which the pen goes down
     pinch_up: float = default("air_pinch_up")  # ... and above which it comes up again (the gap between is the hysteresis)
     debounce_frames: int = default("air_debounce_frames")  # consecutive frames a pen change needs
+    lift_hold_s: float = default("air_lift_hold_s")  # ... and seconds a pen-up needs: a shorter flicker is no lift
     open_hand_frames: int = default("air_open_hand_frames")  # consecutive open-hand frames that end the character
     glitch_jump: float = default("air_glitch_jump")  # palms the fingertip may move from its last joint in one frame
     glitch_frames: int = default("air_glitch_frames")  # ... and frames such a jump is doubted before it is believed
@@ -74,7 +79,7 @@ class AirConfig:
             "d_cutoff": "one_euro_d_cutoff", "pinch_down": "air_pinch_down", "pinch_up": "air_pinch_up",
             "debounce_frames": "air_debounce_frames", "open_hand_frames": "air_open_hand_frames",
             "min_points": "air_min_points", "min_extent": "air_min_extent",
-            "glitch_jump": "air_glitch_jump", "glitch_frames": "air_glitch_frames",
+            "glitch_jump": "air_glitch_jump", "glitch_frames": "air_glitch_frames", "lift_hold_s": "air_lift_hold_s",
         }  # fmt: skip
         found = {ours: getattr(settings, theirs) for ours, theirs in names.items() if hasattr(settings, theirs)}
         return replace(cls(), **found)
@@ -172,7 +177,7 @@ class AirWriter:
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
         c = self.config
         self._filter = OneEuroFilter(c.min_cutoff, c.beta, c.d_cutoff)
-        self._pen = PenGesture(c.pinch_down, c.pinch_up, c.debounce_frames)
+        self._pen = PenGesture(c.pinch_down, c.pinch_up, c.debounce_frames, c.lift_hold_s)
         self._glitch = TipGlitch(c.glitch_jump, c.glitch_frames)
         self.reset()
 
@@ -181,6 +186,7 @@ class AirWriter:
         self._filter.reset()
         self._pen.reset()
         self._glitch.reset()
+        self._held: list[tuple[float, np.ndarray]] = []  # doubted frames (time, (21, 3) px): a glitch, or a pose change
         # the raw fingertip and pinch ratio of the last frames, (x, y, t, ratio): a pen-down starts there
         self._recent: deque[tuple[float, float, float, float]] = deque(maxlen=self.config.debounce_frames)
         self._strokes: list[list[list[float]]] = []  # finished strokes of this character, points [x, y, t]
@@ -212,30 +218,44 @@ class AirWriter:
     def update(self, frame: HandFrame) -> AirEvent | None:
         """Take the next frame; returns an event on the frame that ends a character, else None."""
         if frame.landmarks is None:
+            self._held.clear()
             return self._no_hand(frame.t)
         points = to_pixels(frame.landmarks, self.frame_size)  # (21, 3)
-        if self._glitch.is_glitch(points):  # the last trusted state holds; only time goes on
+        closes = not self.pen_down and pinch_ratio(points) < self.config.pinch_down
+        verdict = self._glitch.check(points, closes_pinch=closes)
+        if verdict in (DOUBTED, UNUSABLE):  # the decision waits; only time goes on
+            if verdict == DOUBTED:
+                self._held.append((frame.t, points))
             if self._stroke is not None:
                 self._last_ink_t = frame.t
             return self._end_after_pause(frame.t, "pause")
-        ratio = pinch_ratio(points)
-        self._recent.append((points[INDEX_TIP, 0], points[INDEX_TIP, 1], frame.t, ratio))
+        # Believed: the doubted frames were the pose changing, and are taken now, back-dated with their
+        # own times and points. Trusted: they were a misplaced fingertip, and are dropped.
+        held, self._held = (self._held if verdict == BELIEVED else []), []
+        events = [self._take(t, p) for t, p in held] + [self._take(frame.t, points)]
+        return next((e for e in reversed(events) if e is not None), None)
 
-        changed = self._pen.update(ratio)
+    def _take(self, t: float, points: np.ndarray) -> AirEvent | None:
+        """One believed frame, (21, 3) pixels: the pen, the stroke, the end of a character."""
+        ratio = pinch_ratio(points)
+        self._recent.append((points[INDEX_TIP, 0], points[INDEX_TIP, 1], t, ratio))
+
+        changed = self._pen.update(ratio, t)
         if changed and self._pen.down:
             # The debounce frames belong to the stroke, filtered afresh from where the fingertip was then.
             self._filter.reset()
-            self._stroke = [[*self._filter(t, (x, y)), t, r] for x, y, t, r in self._recent]
+            self._stroke = [[*self._filter(ft, (x, y)), ft, r] for x, y, ft, r in self._recent]
             tip = self._stroke[-1][:2]
         else:
-            tip = self._filter(frame.t, points[INDEX_TIP, :2])
-            if changed:
-                self._close_stroke(trim=self.config.debounce_frames - 1)
+            tip = self._filter(t, points[INDEX_TIP, :2])
+            if changed:  # lifted: the points since the pinch began to open are not ink
+                began = self._pen.change_began if self._pen.change_began is not None else t
+                self._close_stroke(trim=sum(1 for p in self._stroke or () if p[2] >= began))
             elif self._stroke is not None:
-                self._stroke.append([tip[0], tip[1], frame.t, ratio])
+                self._stroke.append([tip[0], tip[1], t, ratio])
         self._cursor = (float(tip[0]), float(tip[1]))
         if self._stroke is not None:
-            self._last_ink_t = frame.t
+            self._last_ink_t = t
 
         self._open_streak = self._open_streak + 1 if is_open_hand(points, self.config.pinch_up) else 0
         if self._open_streak >= self.config.open_hand_frames:
@@ -243,10 +263,10 @@ class AirWriter:
             if self._stroke is not None:
                 self._pen.reset()
                 self._close_stroke(trim=self.config.open_hand_frames)  # the hand was opening, not writing
-            return self._end(frame.t, "open hand") if self._strokes else None
+            return self._end(t, "open hand") if self._strokes else None
 
         self._status = STATUS_WRITING if self._stroke is not None else STATUS_PEN_UP
-        return self._end_after_pause(frame.t, "pause")
+        return self._end_after_pause(t, "pause")
 
     def flush(self, t: float | None = None, ended_by: str = "flush") -> AirEvent | None:
         """End the character now (end of a recording, a "done" button); None if nothing was written."""
@@ -273,7 +293,11 @@ class AirWriter:
         if self._stroke is None:
             return
         stroke = self._stroke[: len(self._stroke) - trim] if trim else self._stroke
-        while len(stroke) > 1 and stroke[-1][3] > self.config.pinch_down and stroke[-1][3] > stroke[-2][3]:
+        c = self.config
+        # opening: above the pen-down threshold and above this stroke's own pinch, which a loose one hovers near
+        level = float(np.median([p[3] for p in stroke])) + (c.pinch_up - c.pinch_down) if stroke else 0.0
+        opening = max(c.pinch_down, level)
+        while len(stroke) > 1 and stroke[-1][3] > opening and stroke[-1][3] > stroke[-2][3]:
             stroke = stroke[:-1]
         if stroke:
             self._strokes.append([p[:3] for p in stroke])

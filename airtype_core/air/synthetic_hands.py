@@ -34,18 +34,25 @@ OPEN = None  # a `gap` of None is an open hand
 TIP_SHIFT = 0.45  # how far a real index tip moves away from the thumb as a pinch opens, palm units
 _AWAY_FROM_THUMB = np.array([0.6, -0.8])  # the thumb sits down-left of the index tip
 _FLEX_SHARE = {8: 1.0, 7: 0.9, 6: 0.7, 5: 0.3}  # the index turns mostly at its knuckle (MCP)
+_FINGERS_SWAY = np.array([0.89, 0.45])  # fingertips swaying toward the pinky as the hand opens (bent, not straightened)
+LOOSE_FLICKER_GAP = (0.5, 0.85)  # a loose pinch's thumb tip, seen for a frame or three where it is not
 POSES = ("fist", "ok")  # the fingers that do not write: curled, or extended (a loose "OK" pinch)
 RELEASES = ("hover", "c")  # the hand between strokes: still a writing hand, or a C-shaped one
 
 
-def synthetic_hand(gap: float | None, roll_deg: float = 0.0, *, pose: str = "fist", shift: float = 0.0) -> np.ndarray:
+def synthetic_hand(
+    gap: float | None, roll_deg: float = 0.0, *, pose: str = "fist", shift: float = 0.0, jump: float = 0.0
+) -> np.ndarray:
     """(21, 3) landmarks in palm units with the pinch point at the origin.
 
     `gap` is the thumb-index distance of a writing hand (index bent like on a pen,
     the other fingers curled for "fist" or straight for "ok"); None gives an open hand
     (five fingers straight). `shift` moves the index tip (and, less, its joints) that
     many palm units away from the thumb, as a real index does when a pinch opens: the
-    pinch point, where the tip is when pinched, stays at the origin.
+    pinch point, where the tip is when pinched, stays at the origin. `jump` moves the
+    index tip that many palm units from its own last joint, and the other three
+    fingertips half as far: a real hand changes the pose of several fingers at once as
+    it opens a pinch, and MediaPipe sees the index tip leave its DIP joint.
     """
     if pose not in POSES + RELEASES[1:]:
         raise ValueError(f"pose must be one of {POSES + RELEASES[1:]}, not {pose!r}")
@@ -74,6 +81,10 @@ def synthetic_hand(gap: float | None, roll_deg: float = 0.0, *, pose: str = "fis
     if gap is not None and shift:
         for index, share in _FLEX_SHARE.items():
             points[index, :2] += share * shift * _AWAY_FROM_THUMB
+    if gap is not None and jump:
+        for mcp, share in ((5, 1.0), (9, 0.5), (13, 0.5), (17, 0.5)):
+            points[mcp + 3, :2] += share * jump * _FINGERS_SWAY
+            points[mcp + 2, :2] += 0.3 * share * jump * _FINGERS_SWAY
     c, s = np.cos(np.radians(roll_deg)), np.sin(np.radians(roll_deg))
     points[:, :2] = points[:, :2] @ np.array([[c, s], [-s, c]])
     pinch_point[:2] = pinch_point[:2] @ np.array([[c, s], [-s, c]])
@@ -101,6 +112,9 @@ def synthetic_writing(
     release: str = "hover",
     glitches: float = 0.0,
     glitch_frames: int = 3,
+    pose_jump: float = 0.0,
+    loose_gap: float = 0.0,
+    flickers: float = 0.0,
     seed: int = 0,
 ) -> list[HandFrame]:
     """Frames of a hand whose index fingertip writes `strokes`, pinching while the pen should be down.
@@ -118,6 +132,13 @@ def synthetic_writing(
     release:   the hand between the strokes of a character: "hover" (a writing hand) or "c" (a C-shaped hand)
     glitches:  share of frames in which landmark 8 sits on another finger's tip, as MediaPipe
                sometimes puts it, in runs of `glitch_frames` frames
+    pose_jump: palm units the index tip moves from its own last joint (and the other fingertips half
+               as far) between the pinched hand and the open one: with a short `pinch_s` the pose
+               changes at once, as real hands seen by MediaPipe do
+    loose_gap: a loose pinch: the thumb-index gap while pinched, in palm units, near the thresholds
+               (0: a firm pinch at PINCH_GAP); it wavers from frame to frame by a sixth of itself
+    flickers:  with a loose pinch, share of the pinched frames in which the thumb tip is seen
+               LOOSE_FLICKER_GAP palms away, in runs of 1 to 3 frames (at most 100 ms at 30 fps)
     """
     if end not in ("pause", "open", "lost") or release not in RELEASES:
         raise ValueError(f"end must be pause, open or lost and release one of {RELEASES}")
@@ -151,6 +172,7 @@ def synthetic_writing(
 
     rng = np.random.default_rng(seed)
     glitched = _glitch_runs(len(states), glitches, glitch_frames, rng)
+    thumb_gaps = _loose_gaps([gap for _, gap, _ in states], loose_gap, flickers, np.random.default_rng([seed, 1]))
     palm_px = palm * size[1]
     frames = []
     for i, (tip, gap, shape) in enumerate(states):
@@ -161,12 +183,37 @@ def synthetic_writing(
             continue
         # The tip moves with the opening of the pinch: still when pinched, `tip_shift` away when wide open.
         opening = 0.0 if gap is None else float(np.clip((gap - PINCH_GAP) / (HOVER_GAP - PINCH_GAP), 0.0, 1.0))
-        points = synthetic_hand(gap, roll_deg, pose=shape, shift=tip_shift * opening) * palm_px  # (21, 3) px
+        shift, jump = tip_shift * opening, pose_jump * opening
+        points = synthetic_hand(thumb_gaps[i], roll_deg, pose=shape, shift=shift, jump=jump) * palm_px  # (21, 3) px
         if glitched[i]:
             points[INDEX_TIP] = points[glitched[i]]  # MediaPipe's landmark 8 on the middle or ring fingertip
         points[:, :2] += tip + rng.normal(0.0, jitter_px, (NUM_LANDMARKS, 2)) if jitter_px else tip
         frames.append(HandFrame(t0 + t, points / np.array([size[0], size[1], size[0]])))
     return frames
+
+
+def _loose_gaps(gaps: list[float | None], loose: float, flickers: float, rng: np.random.Generator) -> list:
+    """The thumb-index gap seen per frame: `gaps` as written, or a loose pinch's (see `synthetic_writing`)."""
+    if not loose:
+        return list(gaps)
+    out: list[float | None] = []
+    shut = [gap is not None and gap <= PINCH_GAP for gap in gaps]
+    flicker_left, since_flicker = 0, 3
+    for i, gap in enumerate(gaps):
+        if gap is None:
+            out.append(None)
+            continue
+        closed = 1.0 - float(np.clip((gap - PINCH_GAP) / (HOVER_GAP - PINCH_GAP), 0.0, 1.0))
+        seen = gap + closed * (loose - PINCH_GAP) + closed * rng.normal(0.0, loose / 6)
+        if flicker_left == 0 and since_flicker >= 3 and rng.random() < flickers / 2:
+            run = int(rng.integers(1, 4))  # runs of 1-3 frames, 2 on average, 3 pinched frames apart
+            flicker_left = run if all(shut[i : i + run + 3]) else 0  # and not merging into a release
+        since_flicker += 1
+        if flicker_left:
+            flicker_left, since_flicker = flicker_left - 1, 0
+            seen = float(rng.uniform(*LOOSE_FLICKER_GAP))
+        out.append(max(seen, 0.02))
+    return out
 
 
 def _glitch_runs(n: int, share: float, run: int, rng: np.random.Generator) -> list[int]:
@@ -179,6 +226,67 @@ def _glitch_runs(n: int, share: float, run: int, rng: np.random.Generator) -> li
         for i in range(start, min(n, start + run)):
             out[i] = finger
     return out
+
+
+def calibration_frames(
+    *,
+    step_s: float = 1.5,
+    fps: float = 30.0,
+    t0: float = 0.0,
+    at: tuple[float, float] = (0.5, 0.55),
+    palm: float = 0.15,
+    loose_gap: float = 0.0,
+    flickers: float = 0.0,
+    jitter_px: float = 1.0,
+    frame_size: tuple[int, int] = (640, 480),
+    seed: int = 0,
+) -> list[HandFrame]:
+    """A hand doing the calibration's steps in place: pinch, open (thumb and index apart, a hovering
+    hand), pinch, `step_s` seconds each, then one open frame that ends the last step."""
+    per_step = max(1, round(step_s * fps))
+    gaps = [PINCH_GAP] * per_step + [HOVER_GAP] * per_step + [PINCH_GAP] * per_step + [HOVER_GAP]
+    rng = np.random.default_rng(seed)
+    seen = _loose_gaps(gaps, loose_gap, flickers, np.random.default_rng([seed, 1]))
+    size = np.asarray(frame_size, dtype=np.float64)
+    frames = []
+    for i, (gap, thumb) in enumerate(zip(gaps, seen)):
+        opening = (gap - PINCH_GAP) / (HOVER_GAP - PINCH_GAP)
+        points = synthetic_hand(thumb, shift=TIP_SHIFT * opening) * palm * size[1]  # (21, 3) px
+        points[:, :2] += np.asarray(at) * size + rng.normal(0.0, jitter_px, (NUM_LANDMARKS, 2))
+        frames.append(HandFrame(t0 + i / fps, points / np.array([size[0], size[1], size[0]])))
+    return frames
+
+
+def swipe_frames(
+    direction: int,
+    *,
+    fps: float = 30.0,
+    t0: float = 0.0,
+    y: float = 0.55,
+    palm: float = 0.15,
+    seconds: float = 0.3,
+    rest_s: float = 0.3,
+    jitter_px: float = 1.0,
+    frame_size: tuple[int, int] = (640, 480),
+    seed: int = 0,
+) -> list[HandFrame]:
+    """An open hand swiped across the frame, right (`direction` 1) or left (-1) in image
+    coordinates, in `seconds`, after holding still for `rest_s`; then the hand leaves."""
+    size = np.asarray(frame_size, dtype=np.float64)
+    start, stop = (0.3, 0.7) if direction > 0 else (0.7, 0.3)
+    rest, move = max(1, round(rest_s * fps)), max(2, round(seconds * fps))
+    xs = [start] * rest + list(np.linspace(start, stop, move)) + [stop]
+    rng = np.random.default_rng(seed)
+    frames = []
+    for i, x in enumerate(xs):
+        points = synthetic_hand(OPEN) * palm * size[1]  # (21, 3) px
+        points[:, :2] += np.array([x, y]) * size + rng.normal(0.0, jitter_px, (NUM_LANDMARKS, 2))
+        frames.append(HandFrame(t0 + i / fps, points / np.array([size[0], size[1], size[0]])))
+    frames.append(HandFrame(t0 + len(xs) / fps, None))
+    return frames
+
+
+SWIPE_KEYS = {" ": 1, "<": -1}  # in a demo text: a space is a swipe right, "<" a swipe left (delete)
 
 
 DEMO_STROKES = {  # a few characters as fingertip paths, [0, 1] image coordinates
@@ -195,7 +303,8 @@ def demo_frames(
     seed: int = 0,
     glyphs: Mapping[str, Sequence[Sequence[Sequence[float]]]] = DEMO_STROKES,
 ) -> list[HandFrame]:
-    """A camera-less demo: `text` written one character after another, each ended by a pause.
+    """A camera-less demo: `text` written one character after another, each ended by a pause;
+    a space or "<" in it is a swipe (`SWIPE_KEYS`).
 
     `glyphs` maps each character to its fingertip paths ([0, 1] image coordinates);
     the app passes the generator's glyphs for all 62 classes.
@@ -203,5 +312,8 @@ def demo_frames(
     frames: list[HandFrame] = []
     for k, char in enumerate(text):
         t0 = frames[-1].t + 1 / fps if frames else 0.0
-        frames += synthetic_writing(glyphs[char], fps=fps, t0=t0, jitter_px=jitter_px, seed=seed + k)
+        if char in SWIPE_KEYS:
+            frames += swipe_frames(SWIPE_KEYS[char], fps=fps, t0=t0, jitter_px=jitter_px, seed=seed + k)
+        else:
+            frames += synthetic_writing(glyphs[char], fps=fps, t0=t0, jitter_px=jitter_px, seed=seed + k)
     return frames

@@ -246,6 +246,18 @@ class ModelVersion(Base):
     is_active: Mapped[bool] = mapped_column(default=False)
 
 
+class AirCalibration(Base):
+    """A participant's pinch fitted to their hand and camera: the pen thresholds air writing uses for them."""
+
+    __tablename__ = "air_calibrations"
+    __table_args__ = (CheckConstraint("pinch_down > 0 AND pinch_down < pinch_up", name="thresholds"),)
+
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True)
+    pinch_down: Mapped[float]
+    pinch_up: Mapped[float]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # --- the engine, and the migrations that build the schema --------------------
 
 
