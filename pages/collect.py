@@ -16,6 +16,7 @@ import streamlit as st
 from airtype_core.insight import collection as core
 from ui.canvas_reading import Reading, canvas_paths, pen_canvas, read
 from ui.feedback import current_participant
+from ui.layout import PROMPT_MIN_WIDTH, beside_canvas, button_row
 from ui.navigation import enter_through_app
 from ui.resources import get_predictor, get_storage, user_errors
 
@@ -125,7 +126,7 @@ def run(state: core.SessionState) -> None:
     st.progress(state.progress, text=f"{state.participant} · {state.position} of {len(state.prompts)} "
                 f"({state.answered} drawn, {state.skipped} skipped)")  # fmt: skip
     key = f"collect-{state.id}-{state.position}"
-    left, right = st.columns([5, 6], gap="large")
+    left, right = beside_canvas("collect", PROMPT_MIN_WIDTH)  # the prompt stays in sight of the canvas
     with left:
         st.space("small")
         canvas = pen_canvas(f"{key}-canvas")
@@ -148,13 +149,13 @@ def run(state: core.SessionState) -> None:
             p = reading.prediction
             st.caption(f"The model reads `{p.char}` ({p.confidence:.0%}).")
         show_message()
-        a, b, c, d = st.columns(4)
-        a.button("Next", type="primary", key=f"{key}-next", disabled=reading is None or reading.ink is None,
+        row = button_row("collect-steps")
+        row.button("Next", type="primary", key=f"{key}-next", disabled=reading is None or reading.ink is None,
                  on_click=_answer, args=(state.id, state.position, reading), shortcut="Ctrl+Enter")  # fmt: skip
-        b.button("Skip", key=f"{key}-skip", on_click=_step, args=(core.skip, state.id, state.position))
-        c.button("Redo last", key=f"{key}-redo", disabled=state.position == 0, on_click=_step,
+        row.button("Skip", key=f"{key}-skip", on_click=_step, args=(core.skip, state.id, state.position))
+        row.button("Redo last", key=f"{key}-redo", disabled=state.position == 0, on_click=_step,
                  args=(core.redo_last, state.id))  # fmt: skip
-        d.button("Pause", key=f"{key}-pause", on_click=_step, args=(core.pause, state.id))
+        row.button("Pause", key=f"{key}-pause", on_click=_step, args=(core.pause, state.id))
 
 
 def summary(storage, state: core.SessionState) -> None:
