@@ -58,6 +58,8 @@ def _answer(session_id: int, position: int, reading: Reading) -> None:
 
 def _start(participant_id: int | None) -> None:
     st.session_state.pop(MESSAGE, None)
+    if participant_id is None:
+        return  # the form's warning already says to choose a participant
     try:
         storage = get_storage()
         suggested: tuple[str, ...] = ()
@@ -119,7 +121,8 @@ def start_form(storage) -> None:
     st.session_state.setdefault("collect-seed", random.randrange(10_000))  # a new order each session, unless set
     b.number_input("Shuffle seed", min_value=0, key="collect-seed")
     show_message()
-    st.button("Start the session", type="primary", key="collect-start", on_click=_start, args=(participant_id,))
+    st.button("Start the session", type="primary", key="collect-start", on_click=_start, args=(participant_id,),
+              disabled=participant_id is None)  # the warning above says why
 
 
 def run(state: core.SessionState) -> None:
