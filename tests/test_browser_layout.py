@@ -134,3 +134,21 @@ def test_the_app_follows_the_browsers_dark_preference(browser, app):  # noqa: F8
     dark.set_viewport_size({"width": 1280, "height": 800})
     settle(dark)
     assert not dark.evaluate(BUTTON_PROBLEMS_JS)
+
+
+def test_refused_settings_stop_the_app_with_every_problem_and_no_pages(browser, tmp_path):  # noqa: F811
+    env = {"AIRTYPE_SEQ_LEN": "12x", "AIRTYPE_AIR_PINCH_DOWN": "0.9",
+           "AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}"}
+    with streamlit_server("app.py", env=env) as server:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.set_default_timeout(WAIT_MS)
+        for address in (server.url, f"{server.url}/train"):
+            page.goto(address)
+            expect(page.get_by_text("AirType cannot start with these settings")).to_be_visible(timeout=WAIT_MS)
+            wait_idle(page, WAIT_MS)
+            problems = page.get_by_test_id("stCode").inner_text()
+            assert "AIRTYPE_SEQ_LEN='12x' is not accepted" in problems
+            assert "AIRTYPE_AIR_PINCH_DOWN (0.9) must be below AIRTYPE_AIR_PINCH_UP" in problems
+            assert page.get_by_test_id("stSidebarNav").count() == 0, "no pages are offered"
+            assert page.get_by_role("heading", name="Training").count() == 0
+        page.close()
