@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .recognition.charset import LabelError
@@ -55,22 +56,16 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-UNREADABLE_SHOWN = 20  # unreadable lines listed by `evaluate`
-
-
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .formats.jsonl import read_jsonl
-    from .recognition.evaluation import evaluate
-    from .recognition.predictor import Predictor
+    from .bench.evaluate import EvaluationError, evaluate_file
+    from .recognition.modelstore import ModelLoadError
 
-    errors: list[str] = []
-    samples = list(read_jsonl(args.data, errors))
-    if args.limit:
-        samples = samples[: args.limit]
-    predictor = Predictor()
-    metrics = evaluate(predictor, samples, tta=args.tta)
-    metrics["unreadable_lines"] = len(errors)
-    metrics["unreadable"] = errors[:UNREADABLE_SHOWN]  # "line N: why"; the count has them all
+    try:
+        metrics = evaluate_file(args.data, version=args.model, tta=args.tta, limit=args.limit)
+    except (EvaluationError, ModelLoadError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    errors = metrics["unreadable"]
     if args.json:
         print(json.dumps(metrics))
         return 0
@@ -84,8 +79,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
               f"p95 {metrics['latency_ms_p95']:.2f} ms")
     print("  most confused: " + ", ".join(f"{a}->{p} x{n}" for a, p, n in metrics["top_confusions"][:10]))
     if errors or metrics["skipped_inks"]:
-        print(f"  {len(errors)} unreadable lines, {metrics['skipped_inks']} inks that are no character (skipped)")
-        for error in errors[:UNREADABLE_SHOWN]:
+        print(f"  {metrics['unreadable_lines']} unreadable lines, {metrics['skipped_inks']} inks that are no character (skipped)")
+        for error in errors:
             print(f"    {error}")
     return 0
 
@@ -376,7 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="accuracy, calibration and latency on a labeled JSON-lines file")
     p.add_argument("--data", required=True)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--tta", action="store_true")
+    p.add_argument("--model", metavar="VERSION", help="this version of AIRTYPE_MODEL_DIR (default: the active one)")
+    p.add_argument("--tta", action="store_true", default=None, help="test-time augmentation (default: AIRTYPE_TTA)")
     p.add_argument("--limit", type=int, default=0)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -462,7 +458,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         get_settings()  # every command needs them: a bad one is reported first, whatever was asked
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a reader that went away (`| head`) is found here, not at exit
+        return code
+    except BrokenPipeError:
+        # whoever read the output (`| head`) has what they wanted: stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool that stopped on a closed pipe
     except SettingsError as exc:
         print(f"error: AirType cannot run with these settings:\n{exc}", file=sys.stderr)
         return 2

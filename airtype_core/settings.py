@@ -88,10 +88,25 @@ def _checked(build, from_environment: bool = True) -> Settings:
     try:
         return build()
     except ValidationError as exc:
-        raise SettingsError(_explain(exc, from_environment)) from None
+        problems = _explain(exc, from_environment)
+        refused = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+    if from_environment:  # pydantic checks the rules across fields only when every field is good
+        problems += _rules_across_fields(refused)
+    raise SettingsError("\n".join(problems))
 
 
-def _explain(exc: ValidationError, from_environment: bool) -> str:
+def _rules_across_fields(refused: set[str]) -> list[str]:
+    """The rules across fields broken by the accepted values, the refused ones set to their defaults."""
+    if not refused:
+        return []
+    try:
+        Settings(**{field: default(field) for field in refused})  # arguments take precedence over the environment
+    except ValidationError as exc:
+        return [line for line in _explain(exc, True) if line.startswith("Setting refused:")]
+    return []
+
+
+def _explain(exc: ValidationError, from_environment: bool) -> list[str]:
     lines = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else ""
@@ -101,7 +116,7 @@ def _explain(exc: ValidationError, from_environment: bool) -> str:
         name = f"{ENV_PREFIX}{field.upper()}" if from_environment else field
         accepted = Settings.model_fields[field].description if field in Settings.model_fields else None
         lines.append(f"{name}={error.get('input')!r} is not accepted: it must be {accepted or error['msg']}.")
-    return "\n".join(lines)
+    return lines
 
 
 def get_settings() -> Settings:

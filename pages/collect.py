@@ -16,6 +16,7 @@ import streamlit as st
 from airtype_core.insight import collection as core
 from ui.canvas_reading import Reading, canvas_paths, pen_canvas, read
 from ui.feedback import current_participant
+from ui.layout import PROMPT_MIN_WIDTH, beside_canvas, button_row
 from ui.navigation import enter_through_app
 from ui.resources import get_predictor, get_storage, user_errors
 
@@ -57,6 +58,8 @@ def _answer(session_id: int, position: int, reading: Reading) -> None:
 
 def _start(participant_id: int | None) -> None:
     st.session_state.pop(MESSAGE, None)
+    if participant_id is None:
+        return  # the form's warning already says to choose a participant
     try:
         storage = get_storage()
         suggested: tuple[str, ...] = ()
@@ -118,14 +121,15 @@ def start_form(storage) -> None:
     st.session_state.setdefault("collect-seed", random.randrange(10_000))  # a new order each session, unless set
     b.number_input("Shuffle seed", min_value=0, key="collect-seed")
     show_message()
-    st.button("Start the session", type="primary", key="collect-start", on_click=_start, args=(participant_id,))
+    st.button("Start the session", type="primary", key="collect-start", on_click=_start, args=(participant_id,),
+              disabled=participant_id is None)  # the warning above says why
 
 
 def run(state: core.SessionState) -> None:
     st.progress(state.progress, text=f"{state.participant} · {state.position} of {len(state.prompts)} "
                 f"({state.answered} drawn, {state.skipped} skipped)")  # fmt: skip
     key = f"collect-{state.id}-{state.position}"
-    left, right = st.columns([5, 6], gap="large")
+    left, right = beside_canvas("collect", PROMPT_MIN_WIDTH)  # the prompt stays in sight of the canvas
     with left:
         st.space("small")
         canvas = pen_canvas(f"{key}-canvas")
@@ -148,13 +152,13 @@ def run(state: core.SessionState) -> None:
             p = reading.prediction
             st.caption(f"The model reads `{p.char}` ({p.confidence:.0%}).")
         show_message()
-        a, b, c, d = st.columns(4)
-        a.button("Next", type="primary", key=f"{key}-next", disabled=reading is None or reading.ink is None,
+        row = button_row("collect-steps")
+        row.button("Next", type="primary", key=f"{key}-next", disabled=reading is None or reading.ink is None,
                  on_click=_answer, args=(state.id, state.position, reading), shortcut="Ctrl+Enter")  # fmt: skip
-        b.button("Skip", key=f"{key}-skip", on_click=_step, args=(core.skip, state.id, state.position))
-        c.button("Redo last", key=f"{key}-redo", disabled=state.position == 0, on_click=_step,
+        row.button("Skip", key=f"{key}-skip", on_click=_step, args=(core.skip, state.id, state.position))
+        row.button("Redo last", key=f"{key}-redo", disabled=state.position == 0, on_click=_step,
                  args=(core.redo_last, state.id))  # fmt: skip
-        d.button("Pause", key=f"{key}-pause", on_click=_step, args=(core.pause, state.id))
+        row.button("Pause", key=f"{key}-pause", on_click=_step, args=(core.pause, state.id))
 
 
 def summary(storage, state: core.SessionState) -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui.canvas_reading import Reading, canvas_paths, pen_canvas, read
 from ui.feedback import last_answer_undo, prediction_panel
+from ui.layout import beside_canvas
 from ui.navigation import enter_through_app
 
 enter_through_app(__file__)
@@ -30,7 +31,7 @@ st.caption(
 generation = st.session_state.setdefault(GENERATION, 0)
 key = f"draw-{generation}"
 
-left, right = st.columns([5, 6], gap="large")
+left, right = beside_canvas("draw")
 with left:
     st.space("small")  # room for the canvas toolbar, which floats above it
     canvas = pen_canvas(f"{key}-canvas")

@@ -22,8 +22,12 @@ def _say(kind: str, text: str) -> None:
 
 
 def _add() -> None:
+    name = st.session_state.get("participants-new", "").strip()
     try:
-        person = get_storage().add_participant(st.session_state.get("participants-new", ""))
+        if name in {p.name for p in get_storage().list_participants()}:
+            _say("warning", f"{name} already exists: nothing was added.")
+            return
+        person = get_storage().add_participant(name)
         _say("success", f"{person.name} is a participant.")
         st.session_state["participants-new"] = ""
     except user_errors() as exc:

@@ -18,6 +18,7 @@ from airtype_core.learning.jobs import JobRunner, JobStatus, TrainingBusyError
 from airtype_core.learning.options import TrainingError, TrainOptions
 from airtype_core.learning.readiness import readiness
 from airtype_core.learning.versions import (
+    VersionInfo,
     activate_version,
     list_versions,
     version_archive,
@@ -68,8 +69,9 @@ def _outcome(status: JobStatus) -> None:
         out = status.outcome
         text = f"New version `{out.version}` (from `{out.parent_version}`): {out.reason}."
         (st.success if out.activated else st.warning)(text)
+        held_out = out.new_metrics.get("held_out_samples", 0)
         rows = {
-            "Your held-out samples": ("held_out_top1", "{:.1%}"),
+            f"Your {held_out} held-out sample{'s' if held_out != 1 else ''}": ("held_out_top1", "{:.1%}"),
             "…same, look-alikes folded": ("held_out_top1_folded", "{:.1%}"),
             "Synthetic ink of classes you did not draw": ("synthetic_top1", "{:.1%}"),
         }
@@ -83,6 +85,18 @@ def _outcome(status: JobStatus) -> None:
                    f"{_duration(out.duration_s)} in all on {out.device}, {out.samples_per_s:.0f} samples/s.")
     if status.history:
         st.plotly_chart(_curves(status), key=f"curves-{status.job_id}-final")
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def version_rows(versions: list[VersionInfo]) -> list[dict[str, str]]:
+    return [{"version": v.version, "in use": "✓" if v.is_active else "", "kind": v.kind,
+             "created": datetime.fromisoformat(v.created_at).strftime("%Y-%m-%d %H:%M"), "parent": v.parent_version or "",
+             "held-out accuracy": _percent(v.held_out_top1), "measured on": v.measured_on,
+             "note": v.reason or "", "learned from": v.learned_from}
+            for v in versions]
 
 
 def progress_panel(runner: JobRunner, running: bool) -> None:
@@ -160,13 +174,10 @@ with ready_col:
     except user_errors() + (TrainingError,) as exc:
         st.error(str(exc))
         st.stop()
-    m = st.columns(4)
+    m = st.columns(3)  # no "best accuracy": each run measures on other samples (the versions table says which)
     m[0].metric("Samples", state.total, help=f"at least {state.min_samples} needed")
     m[1].metric("Device", state.device)
-    m[2].metric("Best so far", "–" if state.best_accuracy is None else f"{state.best_accuracy:.0%}",
-                help="the best accuracy on a run's held-out samples of the model the run left in use "
-                     "(the new one if it was activated, else the one kept)")
-    m[3].metric("Runs", state.runs, help=f"{state.completed_runs} completed")
+    m[2].metric("Runs", state.runs, help=f"{state.completed_runs} completed")
     (st.success if state.ready else st.info)(state.recommendation)
     fig = go.Figure(go.Bar(x=list(state.counts), y=list(state.counts.values()), marker_color="#3358d4",
                            hovertemplate="%{x}: %{y} samples<extra></extra>"))
@@ -191,16 +202,7 @@ progress_panel(runner, running)
 # --- versions -----------------------------------------------------------------------------
 st.subheader("Model versions")
 versions = list_versions(store)
-st.dataframe(
-    [{"version": v.version, "in use": "✓" if v.is_active else "", "kind": v.kind,
-      "created": datetime.fromisoformat(v.created_at).strftime("%Y-%m-%d %H:%M"), "parent": v.parent_version or "",
-      "held-out accuracy": v.held_out_top1, "parent on same samples": v.parent_top1, "note": v.reason or "",
-      "learned from": v.learned_from}
-     for v in versions],
-    hide_index=True,
-    column_config={"held-out accuracy": st.column_config.NumberColumn(format="percent"),
-                   "parent on same samples": st.column_config.NumberColumn(format="percent")},
-)
+st.table(version_rows(versions))  # a table that wraps: names, notes and credits are never cut off
 if predictor.warning:
     st.warning(predictor.warning)
 pick_col, use_col, get_col = st.columns([3, 1, 1], vertical_alignment="bottom")

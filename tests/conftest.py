@@ -8,6 +8,11 @@
 - `postgres_server`: the session's PgServer, for tests that need PostgreSQL only.
 - `db_file`: a fresh SQLite file that the app's settings point at (AIRTYPE_DATABASE_URL).
 - `app_storage`: a model folder and database of their own for a page test, set as the app's settings.
+- `private_models_and_database` (autouse, once a session): AIRTYPE_MODEL_DIR and AIRTYPE_DATABASE_URL
+  point at a temporary copy of the shipped models and a temporary database before any test runs, so
+  that no test reads or changes the checkout's data/models or data/airtype.db, whatever a user did
+  with them (a fine-tuned model made active, samples stored). Servers and subprocesses the tests
+  start inherit them; a test that needs other ones sets its own.
 """
 
 from __future__ import annotations
@@ -21,6 +26,25 @@ import pg_server  # tests/ is on sys.path: pytest puts a conftest's own director
 import pytest
 
 from airtype_core.storage.store import Storage
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_models_and_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    from model_files import copy_shipped_models
+
+    root = tmp_path_factory.mktemp("airtype-session")
+    private = {
+        "AIRTYPE_MODEL_DIR": str(copy_shipped_models(root / "models", every_version=True)),
+        "AIRTYPE_DATABASE_URL": f"sqlite:///{root / 'airtype.db'}",
+    }
+    saved = {name: os.environ.get(name) for name in private}
+    os.environ.update(private)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

@@ -58,7 +58,7 @@ def test_page_shows_readiness_device_and_the_shipped_version(page):
     at.run()
     assert any(t.startswith("Fine-tune: 30 samples are ready") for t in texts(at.success))
     assert not button(at, "Start training").disabled
-    versions = at.dataframe[0].value
+    versions = at.table[0].value
     assert list(versions["version"]) == [store.default_version()] and list(versions["in use"]) == ["✓"]
 
 
@@ -122,7 +122,7 @@ def test_rollback_from_the_page_switches_the_model_in_use(page):
     button(at, "Use this version").click().run()
     assert not at.error, texts(at.error)
     assert store.active_version() == "v-older"
-    in_use = at.dataframe[0].value.set_index("version")["in use"]
+    in_use = at.table[0].value.set_index("version")["in use"]
     assert in_use["v-older"] == "✓" and in_use[shipped] == ""
 
 
@@ -146,7 +146,7 @@ def test_run_to_the_end_shows_the_verdict_and_the_draw_pages_model_follows(page)
     assert outcome.version in verdict and outcome.reason in verdict
     shown = at.dataframe[0].value  # the new model against the active one, on the same held-out samples
     assert list(shown.columns) == ["measured on", "new model", "active model"] and len(shown) >= 2
-    versions = at.dataframe[1].value.set_index("version")
+    versions = at.table[0].value.set_index("version")
     assert set(versions.index) == {shipped, outcome.version}
     assert store.active_version() == (outcome.version if outcome.activated else shipped)
     assert get_predictor().version == store.active_version(), "the predictor the draw page uses follows"

@@ -23,6 +23,7 @@ Every run is a training_sessions row, from `running` to completed, failed or can
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -56,6 +57,10 @@ from .versions import activate_version, sync_versions
 
 RETENTION_TOLERANCE = 0.05  # a new model may lose this much on the classes the user never drew
 MIN_CALIBRATION_SAMPLES = 30  # fewer held-out inks than this: keep the parent's temperature
+# Fewer of the user's held-out samples than this judge nothing: on 1 sample a new model
+# scores 0% or 100%. The run then keeps the active model; the user may activate the new
+# version by hand. (30 is also what refitting the temperature asks for.)
+MIN_JUDGED_SAMPLES = 30
 
 # A fine-tuned model is blended, weight by weight, with this share of its parent
 # ("weight-space ensembling"): the parent still knows the writers and characters the
@@ -142,10 +147,29 @@ def _held_out_metrics(logits: np.ndarray, temperature: float, data: HeldOut) -> 
     return out
 
 
-def _verdict(new: dict[str, Any], old: dict[str, Any], parent: str) -> tuple[bool, str]:
-    """Activate only if not worse: on the user's held-out inks, and (within a tolerance) on the rest."""
+def samples_to_judge(val_fraction: float) -> int:
+    """About how many stored samples a run needs for MIN_JUDGED_SAMPLES of them to judge it: it holds
+    out `val_fraction` of each class and judges on half of those."""
+    return math.ceil(2 * MIN_JUDGED_SAMPLES / val_fraction)
+
+
+def _not_judged(judged: int, stored: int, val_fraction: float) -> str:
+    return (
+        f"kept back, not judged: {judged} of your samples could be held out to judge it, and a verdict needs "
+        f"at least {MIN_JUDGED_SAMPLES}; a run on about {samples_to_judge(val_fraction)} stored samples "
+        f"(you have {stored}) can judge. The active model stays in use; activate this version yourself "
+        "if you want it"
+    )
+
+
+def _verdict(new: dict[str, Any], old: dict[str, Any], parent: str, stored: int = 0,
+             val_fraction: float = 0.2) -> tuple[bool, str]:
+    """Activate only if not worse: on the user's held-out inks, and (within a tolerance) on the rest;
+    and only when there are enough of the user's held-out inks to tell."""
     if "held_out_top1" not in new and "synthetic_top1" not in new:
         return False, "kept back: there was no held-out data to compare it with the active model"
+    if new.get("held_out_samples", 0) < MIN_JUDGED_SAMPLES:
+        return False, _not_judged(new.get("held_out_samples", 0), stored, val_fraction)
     if "held_out_top1" in new and new["held_out_top1"] < old["held_out_top1"]:
         return False, (
             f"kept back: {new['held_out_top1']:.1%} on your {new['held_out_samples']} held-out samples, "
@@ -241,7 +265,8 @@ def run_training(
         # The pointer check, the save and the activation as one step: a rollback made meanwhile
         # waits for it, then stands, instead of being overwritten by this run.
         with store.switching():
-            activated, reason = _verdict(new_metrics, parent_metrics, parent_version)
+            activated, reason = _verdict(new_metrics, parent_metrics, parent_version, data.samples_used,
+                                         options.val_fraction)
             if activated and store.active_version() != pointer:
                 activated, reason = False, (
                     f"kept back: the active model was changed to {store.active_version()} during training; "

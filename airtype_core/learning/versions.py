@@ -36,6 +36,17 @@ class VersionInfo:
     is_default: bool
     metrics: dict[str, Any] = field(default_factory=dict)
     learned_from: str = ""  # the model card's data, in one line: "UNIPEN train_r01_v07 (CC BY 4.0, ...) + ..."
+    measured_on: str = ""  # what held_out_top1 was measured on: figures on different sets do not compare
+
+
+def _measured_on(manifest: Manifest, metrics: dict[str, Any]) -> str:
+    if (n := metrics.get("held_out_samples")) is not None:  # a training run's verdict
+        parent = (metrics.get("parent") or {}).get("held_out_top1")
+        same = f"; {manifest.parent_version} scored {parent:.1%} on the same" if parent is not None else ""
+        return f"{n} of your held-out sample{'s' if n != 1 else ''}{same}"
+    held_out = manifest.card.get("held_out") or {}
+    count = f"{held_out['samples']:,} inks: " if held_out.get("samples") else ""
+    return f"{count}{held_out.get('what', '')}".rstrip(": ")
 
 
 def card_summary(card: dict[str, Any]) -> str:
@@ -67,8 +78,8 @@ def list_versions(store: ModelStore) -> list[VersionInfo]:
         out.append(VersionInfo(
             m.version, m.created_at, m.parent_version, str(m.training.get("kind", "pretrain")),
             held_out, (metrics.get("parent") or {}).get("held_out_top1"),
-            metrics.get("reason") or (m.card.get("held_out") or {}).get("what"),
-            m.version == active, m.version == default, metrics, card_summary(m.card),
+            metrics.get("reason"),
+            m.version == active, m.version == default, metrics, card_summary(m.card), _measured_on(m, metrics),
         ))
     return out
 

@@ -1,0 +1,35 @@
+"""What a newcomer meets on the pages, driven by Streamlit's AppTest: one message where one is
+meant, a name that exists said to exist, nothing that looks like data where there is none."""
+
+from __future__ import annotations
+
+from test_insight_pages import app_on, open_storage, run, texts
+
+
+def test_adding_a_participant_whose_name_exists_says_so(db_file):
+    storage = open_storage(db_file)
+    storage.add_participant("Ada")
+    storage.close()
+    at = app_on("pages/participants.py")
+    at.text_input(key="participants-new").set_value(" Ada ")
+    at.button[0].click()  # the form's Add
+    run(at)
+    assert "Ada already exists: nothing was added." in [w.value for w in at.warning]
+    assert not at.success
+
+
+def test_collect_without_a_participant_says_it_once_and_not_after_one_is_picked(db_file):
+    at = app_on("pages/collect.py")
+    said = [str(x.value) for kind in ("warning", "error") for x in at.get(kind)]
+    assert said == ["Choose a participant in the sidebar first: every sample of a session is theirs."]
+    at.button(key="collect-start").click()
+    run(at)
+    assert len([x for kind in ("warning", "error") for x in at.get(kind)]) == 1, texts(at)
+    assert at.button(key="collect-start").disabled
+
+    storage = open_storage(db_file)
+    at.session_state["participant"] = storage.add_participant("Ada")  # what picking Ada in the sidebar sets
+    storage.close()
+    run(at)
+    assert not at.warning and not at.error, texts(at)
+    assert not at.button(key="collect-start").disabled
