@@ -27,7 +27,7 @@ def read_records(source: Source) -> Iterator[Item]:
         yield from _items(path)
 
 
-def _items(path: Source) -> Iterator[Item]:
+def _items(path: str | os.PathLike[str]) -> Iterator[Item]:
     data = read_unipen(path)
     for problem in data.problems:
         yield Problem(f"{os.path.basename(problem.file)}:{problem.line}", problem.message)

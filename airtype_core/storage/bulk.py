@@ -46,7 +46,7 @@ class BatchImporter:
                 self.database.session(write=True, failed="nothing from the file was stored"))
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, *exc_info: Any) -> None:
         self._stack.__exit__(*exc_info)  # commits, or rolls back everything on an exception
         if exc_info[0] is None and self._stored_any:
             # Fresh statistics after a bulk change: without them SQLite answers "misclassified, newest
