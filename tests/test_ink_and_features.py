@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from airtype_core.formats.jsonl import read_jsonl
 from airtype_core.recognition.features import FEATURE_NAMES, FeatureConfig, featurize
 from airtype_core.recognition.ink import (
     EmptyInkError,
@@ -18,7 +19,6 @@ from airtype_core.recognition.ink import (
     InkFormatError,
     from_canvas,
 )
-from airtype_core.formats.jsonl import read_jsonl
 
 SEVEN = [[[0, 0], [40, 0], [12, 60]], [[8, 30], [34, 30]]]
 

@@ -8,7 +8,7 @@ generator from here, because `air` may import only `recognition`.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -24,7 +24,7 @@ class DemoTextError(ValueError):
     """Demo text the hand cannot write; the message is meant for a person."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def demo_strokes(char: str) -> tuple[tuple[tuple[float, float], ...], ...]:
     """`char`'s strokes as fingertip paths in [0, 1] image coordinates, centred, one size for the whole alphabet."""
     glyph = templates()[char]

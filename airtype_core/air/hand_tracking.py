@@ -271,9 +271,10 @@ class AirWriter:
     def flush(self, t: float | None = None, ended_by: str = "flush") -> AirEvent | None:
         """End the character now (end of a recording, a "done" button); None if nothing was written."""
         self._close_stroke(trim=0)
-        if not self._strokes:
+        end_t = self._last_ink_t if t is None else t
+        if not self._strokes or end_t is None:
             return None
-        return self._end(self._last_ink_t if t is None else t, ended_by)
+        return self._end(end_t, ended_by)
 
     def _no_hand(self, t: float) -> AirEvent | None:
         # A lost hand lifts the pen at once: a stroke must never go on without a fingertip.
@@ -304,7 +305,8 @@ class AirWriter:
         self._stroke = None
 
     def _end_after_pause(self, t: float, ended_by: str) -> AirEvent | None:
-        if self._stroke is None and self._strokes and t - self._last_ink_t >= self.config.pause_s:
+        if self._stroke is None and self._strokes and self._last_ink_t is not None \
+                and t - self._last_ink_t >= self.config.pause_s:
             return self._end(t, ended_by)
         return None
 

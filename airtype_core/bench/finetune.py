@@ -57,6 +57,8 @@ def _fine_tune(runner: JobRunner, storage: Storage, seed: int) -> tuple[TrainOut
     first_update = first_batch = None
     while True:
         status = runner.status()
+        if status is None:
+            raise OSError("the fine-tuning run left no status behind")
         elapsed = time.perf_counter() - started
         if first_update is None and status.state != "starting":
             first_update = elapsed
@@ -65,7 +67,7 @@ def _fine_tune(runner: JobRunner, storage: Storage, seed: int) -> tuple[TrainOut
         if not status.active:
             break
         time.sleep(0.05)
-    if status.state != "completed":
+    if status.state != "completed" or status.outcome is None:
         raise OSError(f"the fine-tuning run ended {status.state}: {status.error}")
     timings = {"wall_s": time.perf_counter() - started, "time_to_first_update_s": first_update,
                "time_to_first_batch_s": first_batch}
@@ -102,7 +104,7 @@ def run_bench(data_path: str, per_class: int = 5, samples: int = 0, seed: int = 
     # Case pairs drawn alike (c/C, s/S) trade places on a whim, so the per-class check is given folded too.
     drops = _drops(before["per_class_top1"], after["per_class_top1"])
     folded_drops = _drops(before["per_class_top1_folded"], after["per_class_top1_folded"])
-    worst, worst_folded = max(drops, key=drops.get), max(folded_drops, key=folded_drops.get)
+    worst, worst_folded = max(drops, key=drops.__getitem__), max(folded_drops, key=folded_drops.__getitem__)
     return {
         "model_version": version,
         "before": before,

@@ -143,8 +143,8 @@ def _parse(stream: object) -> Iterator[Item]:
                 if item is not None:
                     yield item
                 element.clear()
-            elif name == "ink" and element is root:
-                notes = _annotations(element)
+            elif name == "ink" and root is not None and element is root:
+                notes = _annotations(root)
                 rest = [k for k in loose_order if k not in used]
                 if "truth" in notes and rest:
                     try:

@@ -11,7 +11,7 @@ import codecs
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Iterator, Union
+from typing import IO, Iterator
 
 from ..recognition.charset import CLASS_INDEX
 from ..recognition.ink import Ink
@@ -52,7 +52,7 @@ class Problem:
         return f"{self.where}: {self.message}"
 
 
-Item = Union[InkRecord, Problem]
+Item = InkRecord | Problem
 
 
 def label_problem(label: object) -> str | None:

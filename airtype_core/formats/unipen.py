@@ -297,7 +297,7 @@ class _FileReader:
         if self.flip:
             strokes = [s * np.array([1.0, -1.0]) for s in strokes]
         try:
-            ink = Ink.from_strokes(strokes)
+            ink = Ink.from_strokes(strokes)  # type: ignore[arg-type]  # (n, 2) arrays are point sequences
         except InkError as exc:
             self.problem(segment.file, segment.line, "bad-ink", str(exc))
             return

@@ -133,7 +133,7 @@ def plan_session(
                 f"{' '.join(repr(c) for c in outside)} {'is' if len(outside) == 1 else 'are'} not among the 62 "
                 "characters AirType knows (0-9, A-Z, a-z)"
             )
-        twice = sorted({c for c in chars if chars.count(c) > 1}, key=CLASS_INDEX.get)
+        twice = sorted({c for c in chars if chars.count(c) > 1}, key=CLASS_INDEX.__getitem__)
         if twice:
             raise CollectionError(f"{' '.join(twice)} appear{'s' if len(twice) == 1 else ''} more than once: "
                                   "type each character once and set the repetitions instead")  # fmt: skip
@@ -334,9 +334,9 @@ def summarize(storage: Storage, session_id: int) -> SessionSummary:
             select(func.count(t.is_correct), func.avg(p.duration_ms)).join(t, t.id == p.sample_id)
             .where(p.session_id == session_id)
         ).one()  # fmt: skip
-        confusions = [(a, b, int(n)) for a, b, n in s.execute(confusion_stmt)]
+        confusions = [(a, b, int(n)) for a, b, n in s.execute(confusion_stmt) if b is not None]
     per_char.sort(key=lambda c: CLASS_INDEX.get(c.char, 99))
-    slowest = sorted((c for c in per_char if c.mean_ms is not None), key=lambda c: -c.mean_ms)[:3]
+    slowest = sorted((c for c in per_char if c.mean_ms is not None), key=lambda c: -(c.mean_ms or 0.0))[:3]
     confusions.sort(key=lambda c: (-c[2], CLASS_INDEX.get(c[0], 99)))
     return SessionSummary(
         state, state.answered, state.skipped, int(predicted or 0), sum(c.correct for c in per_char),

@@ -301,7 +301,7 @@ def _reliability(rows: dict[int, tuple[int, int, float, int]], n: int) -> Reliab
         _, count, conf_sum, ok = rows.get(i, (0, 0, 0.0, 0))
         conf = conf_sum / count if count else None
         accuracy = ok / count if count else None
-        if count:
+        if accuracy is not None and conf is not None:
             ece += count / total * abs(accuracy - conf)
         bins.append(ReliabilityBin(i / n, (i + 1) / n, count, conf, accuracy))
     return Reliability(tuple(bins), ece if total else None)

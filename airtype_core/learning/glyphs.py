@@ -132,6 +132,6 @@ def templates() -> dict[str, dict[str, list[Template]]]:
     for font, source in HERSHEY_FONTS.items():
         for char, strokes in _hershey(font).items():
             table[char].setdefault(source, []).append(strokes)
-    for char, strokes in _allographs():
-        table[char].setdefault("allograph", []).append(tuple(np.asarray(s, dtype=np.float64) for s in strokes))
+    for char, lines in _allographs():
+        table[char].setdefault("allograph", []).append(tuple(np.asarray(s, dtype=np.float64) for s in lines))
     return table

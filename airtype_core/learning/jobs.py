@@ -128,7 +128,7 @@ def _detached() -> dict[str, Any]:
     """Popen arguments that keep the run alive when the app's process group goes (Ctrl+C in
     the terminal that runs Streamlit, a closed console window on Windows)."""
     if os.name == "nt":
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS}
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS}  # type: ignore[attr-defined]
     return {"start_new_session": True}
 
 
@@ -227,8 +227,7 @@ class JobRunner:
                 storage.url.render_as_string(hide_password=False)
             env = {**TRAINING_ENV, **os.environ, "PYTHONUNBUFFERED": "1",
                    "AIRTYPE_DATABASE_URL": database_url,
-                   "AIRTYPE_MODEL_DIR": str(Path(self.settings.model_dir).resolve()),
-                   "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+                   "AIRTYPE_MODEL_DIR": str(Path(self.settings.model_dir).resolve())}
             try:
                 with open(job_dir / "output.log", "wb") as log:
                     process = subprocess.Popen(
@@ -298,7 +297,7 @@ class JobRunner:
     def _read_status(self, job_id: str | None = None) -> JobStatus | None:
         job_id = job_id or (_read_json(self.root / "current.json") or {}).get("job_id")
         data = _read_json(self.root / job_id / "status.json") if job_id else None
-        if data is None:
+        if data is None or job_id is None:
             return None
         status = JobStatus.from_dict(data)
         try:

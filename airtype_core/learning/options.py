@@ -53,8 +53,10 @@ class TrainOptions:
         """Every None replaced by its default, every value checked."""
         if self.mode not in MODES:
             raise TrainingOptionsError(f"training mode {self.mode!r} is not one of {', '.join(MODES)}")
-        defaults = {**_MODE_DEFAULTS[self.mode], "min_samples": (settings or get_settings()).min_train_samples}
+        defaults: dict[str, Any] = {**_MODE_DEFAULTS[self.mode], "min_samples": (settings or get_settings()).min_train_samples}
         out = replace(self, **{k: v for k, v in defaults.items() if getattr(self, k) is None})
+        assert out.epochs is not None and out.augmentation_factor is not None  # every None has a default
+        assert out.synthetic_per_class is not None and out.min_samples is not None
         if not 1 <= out.epochs <= 200:
             raise TrainingOptionsError("the number of epochs must be between 1 and 200")
         if not 0 <= out.augmentation_factor <= 20:
@@ -71,6 +73,7 @@ class TrainOptions:
         return SampleFilter(misclassified_only=self.misclassified_only, participant_id=self.participant_id)
 
     def train_config(self) -> TrainConfig:
+        assert self.epochs is not None, "resolve the options first"
         if self.mode == "finetune":
             return TrainConfig.fine_tune(epochs=self.epochs, seed=self.seed)
         return TrainConfig(epochs=self.epochs, seed=self.seed)

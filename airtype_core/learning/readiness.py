@@ -17,6 +17,7 @@ FULL_TRAINING_MIN_PER_CLASS = 30  # below this, training from scratch cannot bea
 def check_enough_samples(storage: Storage, options: TrainOptions, settings: Settings | None = None) -> int:
     """How many stored samples the run would use; NotEnoughSamplesError when below the minimum."""
     options = options.resolved(settings)
+    assert options.min_samples is not None  # resolved
     total = sum(storage.count_by_char(options.sample_filter()).values())
     if total < options.min_samples:
         which = "misclassified samples" if options.misclassified_only else "samples"
@@ -45,6 +46,7 @@ class Readiness:
 
 def readiness(storage: Storage, options: TrainOptions, settings: Settings | None = None) -> Readiness:
     options = options.resolved(settings)
+    assert options.min_samples is not None  # resolved
     stored = storage.count_by_char(options.sample_filter())
     counts = {c: stored.get(c, 0) for c in CLASSES}
     total = sum(counts.values())

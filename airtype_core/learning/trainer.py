@@ -84,7 +84,7 @@ class TrainProgress:
     def fraction(self) -> float:
         return ((self.epoch - 1) * self.batches + self.batch) / (self.epochs * self.batches)
 
-    def epoch_record(self) -> dict[str, float]:
+    def epoch_record(self) -> dict[str, float | None]:
         """The finished epoch as one history row: for the progress of an epoch's last batch."""
         return {"epoch": self.epoch, "train_loss": self.train_loss, "train_acc": self.train_acc,
                 "val_loss": self.val_loss, "val_acc": self.val_acc}
@@ -192,6 +192,7 @@ class Trainer:
 
             result.history.append(now.epoch_record())  # `now` is the epoch's last batch
             result.epochs_run = epoch
+            assert val_acc is not None  # measured on every epoch's last batch
             if val_acc > best_acc or not select:
                 best_acc, best_state, stale, result.best_epoch = val_acc, copy.deepcopy(model.state_dict()), 0, epoch
             else:

@@ -70,12 +70,13 @@ def build_training_set(
     """Featurize, split per class, augment and mix in synthetic data (`options` resolved).
 
     `progress(done, total)` is told how many inks are ready every few dozen."""
+    assert options.augmentation_factor is not None and options.synthetic_per_class is not None, "options not resolved"
     rng = np.random.default_rng(options.seed)
     by_class: dict[int, list[tuple[Ink, np.ndarray]]] = {}
     skipped = 0
-    for ink, label in samples:
+    for ink, char in samples:
         try:
-            by_class.setdefault(CLASS_INDEX[label], []).append((ink, featurize(ink, features)))
+            by_class.setdefault(CLASS_INDEX[char], []).append((ink, featurize(ink, features)))
         except InkError:
             skipped += 1
 
@@ -86,7 +87,10 @@ def build_training_set(
                  for label in range(len(CLASSES))}
     total = sum(n_val[c] + (len(items) - n_val[c]) * (1 + copies) for c, items in by_class.items())
     total += sum(synthetic.values())
-    x_train, y_train, x_val, y_val = [], [], [], []
+    x_train: list[np.ndarray] = []
+    x_val: list[np.ndarray] = []
+    y_train: list[int] = []
+    y_val: list[int] = []
 
     def add(x: list[np.ndarray], y: list[int], label: int, *features_: np.ndarray) -> None:
         x.extend(features_)

@@ -77,7 +77,7 @@ class Predictor:
         self.settings = settings or get_settings()
         self.store = store or ModelStore(self.settings.model_dir)
         self._lock = threading.Lock()
-        self._stamp = None
+        self._stamp: tuple | None = None
         self._loaded: LoadedModel | None = None
         self.refresh()
 
@@ -93,21 +93,26 @@ class Predictor:
         return True
 
     @property
+    def _model(self) -> LoadedModel:
+        assert self._loaded is not None, "__init__ loads a model (refresh)"
+        return self._loaded
+
+    @property
     def manifest(self):
-        return self._loaded.manifest
+        return self._model.manifest
 
     @property
     def version(self) -> str:
-        return self._loaded.manifest.version
+        return self._model.manifest.version
 
     @property
     def warning(self) -> str | None:
         """Why the active version could not be used, when a fallback was loaded."""
-        return self._loaded.warning
+        return self._model.warning
 
     @property
     def feature_config(self) -> FeatureConfig:
-        return FeatureConfig(self._loaded.manifest.seq_len)
+        return FeatureConfig(self._model.manifest.seq_len)
 
     def pinned(self) -> Predictor:
         """This predictor with its current model held: a batch of answers (an import, an
@@ -121,7 +126,7 @@ class Predictor:
     # --- prediction ----------------------------------------------------------------------
     def probabilities(self, inks: list[Ink]) -> np.ndarray:
         """(N, 62) calibrated probabilities; raises InkError for an unusable ink."""
-        return _probabilities(self._loaded, inks)
+        return _probabilities(self._model, inks)
 
     def predict_proba(self, ink: Ink, tta: bool | None = None) -> np.ndarray:
         """(62,) calibrated probabilities of one ink, averaged over variants with TTA."""

@@ -61,7 +61,7 @@ class BatchImporter:
                 self.database.session(write=True, failed="nothing from the file was stored"))
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, *exc_info: Any) -> None:
         self._stack.__exit__(*exc_info)  # commits, or rolls back everything on an exception
         if self._session is not None and exc_info[0] is None:
             self._commit_pending()

@@ -66,7 +66,7 @@ def relabel(s: Session, ids: Iterable[int], char: str) -> int:
             {"edit_id": edit.id, "sample_id": r.id, "old": dict(zip(_LABEL_FIELDS, r[1:]))} for r in rows
         ])
         stmt = update(t).where(t.id.in_([r.id for r in rows])).values(values)
-        changed += s.execute(stmt.execution_options(synchronize_session=False)).rowcount
+        changed += s.execute(stmt.execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     edit.count = changed
     return changed
 
@@ -88,7 +88,7 @@ def delete_samples(s: Session, ids: Iterable[int]) -> int:
             for r in rows
         ])
         stmt = delete(t).where(t.id.in_([r.id for r in rows]))
-        deleted += s.execute(stmt.execution_options(synchronize_session=False)).rowcount
+        deleted += s.execute(stmt.execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     edit.count = deleted
     return deleted
 
@@ -150,7 +150,7 @@ def undo(s: Session, edit_id: int, undo_days: int) -> int:
     for key, old in items:
         if edit.action == "relabel":
             stmt = update(t).where(t.id == key).values({name: old[name] for name in _LABEL_FIELDS})
-            restored += s.execute(stmt.execution_options(synchronize_session=False)).rowcount
+            restored += s.execute(stmt.execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
         else:
             row = {name: old.get(name) for name in _ROW_FIELDS}
             row["created_at"] = datetime.fromisoformat(row["created_at"])

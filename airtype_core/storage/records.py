@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Sequence, TypeVar
 
 import numpy as np
 from sqlalchemy import Select, select
@@ -21,6 +21,7 @@ from ..recognition.charset import validate_label
 from ..recognition.ink import Ink, digest_of_lists
 from .tables import CORRECTION_TYPES, SOURCES, Participant, TrainingSample, utcnow
 
+_Statement = TypeVar("_Statement", bound=Select)  # any SELECT over TrainingSample, its columns kept
 _FEATURE_DECIMALS = 4  # features are recomputable from the ink; 4 decimals halve their JSON
 
 
@@ -119,7 +120,7 @@ class SampleFilter:
     source: str | None = None
     model_version: str | None = None
 
-    def apply(self, stmt: Select[Any]) -> Select[Any]:
+    def apply(self, stmt: _Statement) -> _Statement:
         """`stmt` restricted to these samples (reusable by any query over TrainingSample)."""
         s = TrainingSample
         conditions = [

@@ -138,7 +138,7 @@ class Storage:
             row = self._get(s, Participant, participant_id, "participant")
             retention.forget_participant(s, participant_id)
             stmt = delete(TrainingSample).where(TrainingSample.participant_id == participant_id)
-            deleted = s.execute(stmt.execution_options(synchronize_session=False)).rowcount
+            deleted = s.execute(stmt.execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
             s.execute(delete(CollectionSession).where(CollectionSession.participant_id == participant_id))
             s.delete(row)
             return deleted
@@ -325,7 +325,7 @@ class Storage:
             .group_by(t.actual_char, t.predicted_char)
         )
         with self.session() as s:
-            return {(a, p): n for a, p, n in s.execute((filter or SampleFilter()).apply(stmt))}
+            return {(a, p): n for a, p, n in s.execute((filter or SampleFilter()).apply(stmt)) if p is not None}
 
     # -- training sessions
 
