@@ -103,6 +103,8 @@ class Participant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Their memory (stored answers that change their next prediction) counts only samples after this id
+    memory_after_id: Mapped[int | None]
 
 
 class CollectionSession(Base):
@@ -177,6 +179,9 @@ class TrainingSample(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # Ink.digest() of raw_ink: the same points and label twice is one sample (imports check it)
     ink_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The ink's height and width as fractions of the writing area (canvas, camera frame); NULL: none known
+    ink_height: Mapped[float | None]
+    ink_width: Mapped[float | None]
 
 
 class SampleEdit(Base):
