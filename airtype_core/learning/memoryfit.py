@@ -150,3 +150,17 @@ def fit_memory(training: Sequence, held_out: Sequence, predictor: Predictor, per
 
 def _reads(sims: list) -> int:
     return sum(len(q) for _, _, q in sims)
+
+
+def fit_shipped(unipen_path: str, predictor: Predictor, per_writer: int = 20) -> MemoryParams:
+    """Fit on the UNIPEN folder the active model learned from; its manifest names the held-out writers."""
+    from ..formats.unipen import read_unipen
+
+    held = set()
+    for source in predictor.manifest.card.get("data", []):
+        held.update(source.get("held_out_writers", []))
+    if not held:
+        raise ValueError(f"the manifest of {predictor.version!r} names no held-out writers to fit the memory on")
+    characters = read_unipen(unipen_path).characters
+    return fit_memory([c for c in characters if c.writer not in held], [c for c in characters if c.writer in held],
+                      predictor, per_writer)

@@ -138,32 +138,35 @@ class Predictor:
         """(N, 256) pooled embeddings, what a writer's memory keeps of each stored ink."""
         return self.read(inks)[1]
 
-    def predict_proba(self, ink: Ink, tta: bool | None = None) -> np.ndarray:
-        """(62,) calibrated probabilities of one ink, averaged over variants with TTA."""
+    def predict_proba(self, ink: Ink, tta: bool | None = None, memory: Memory | None = None,
+                      size: InkSize | None = None) -> np.ndarray:
+        """(62,) calibrated probabilities of one ink, averaged over variants with TTA; with a writer's
+        `memory` (and the ink's `size`) their stored answers count."""
         tta = self.settings.tta if tta is None else tta
-        if tta:
-            return self.probabilities(_tta_variants(ink)).mean(axis=0)
-        return self.probabilities([ink])[0]
+        probs, embeddings = self.read(_tta_variants(ink) if tta else [ink])  # the ink itself comes first
+        probs = probs.mean(axis=0)
+        if memory is not None and len(memory) and self.memory_params is not None:
+            probs = self.with_memory(probs[None], embeddings[:1], [size], memory)[0]
+        return probs
 
     def predict(self, ink: Ink, tta: bool | None = None, memory: Memory | None = None,
                 size: InkSize | None = None) -> Prediction:
         """The answer for `ink`; with a writer's `memory` (and the ink's `size`) their answers count."""
         start = time.perf_counter()
         version = self.version
-        probs = self.predict_proba(ink, tta)
-        if memory is not None and len(memory) and self.memory_params is not None:
-            probs = self.with_memory(probs[None], [ink], [size], memory)[0]
+        probs = self.predict_proba(ink, tta, memory, size)
         elapsed_ms = (time.perf_counter() - start) * 1000
         return self._to_prediction(probs, elapsed_ms, version)
 
-    def with_memory(self, probs: np.ndarray, inks: list[Ink], sizes: list[InkSize | None],
+    def with_memory(self, probs: np.ndarray, embeddings: np.ndarray, sizes: list[InkSize | None],
                     memory: Memory) -> np.ndarray:
-        """(N, 62) `probs` of `inks` after the writer's memory (unchanged when it is off or empty)."""
+        """(N, 62) `probs` of inks with these (N, 256) `embeddings` after the writer's memory
+        (unchanged when it is off or empty)."""
         if self.memory_params is None or not len(memory):
             return probs
         log_sizes = np.array([s.log() if s is not None else (np.nan, np.nan) for s in sizes])
         frames = [s.frame if s is not None else "" for s in sizes]
-        return adapt(probs, self.embeddings(inks), log_sizes, frames, memory, self.memory_params)
+        return adapt(probs, embeddings, log_sizes, frames, memory, self.memory_params)
 
     def _to_prediction(self, probs: np.ndarray, elapsed_ms: float, version: str) -> Prediction:
         top = np.argsort(probs)[::-1][:TOP_K]
