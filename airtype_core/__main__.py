@@ -176,6 +176,28 @@ def _cmd_bench_finetune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_adapt(args: argparse.Namespace) -> int:
+    from .bench.adapt import format_report, run_bench
+
+    report = run_bench(args.data, args.per_writer)
+    print(json.dumps(report) if args.json else format_report(report, args.data))
+    return 0
+
+
+def _cmd_fit_memory(args: argparse.Namespace) -> int:
+    from .learning.memoryfit import fit_shipped
+    from .recognition.memory import PARAMS_FILE
+    from .recognition.predictor import Predictor
+
+    predictor = Predictor()
+    params = fit_shipped(args.unipen, predictor, args.per_writer)
+    path = predictor.store.root / predictor.version / PARAMS_FILE
+    path.write_text(params.to_json())
+    print(f"{path}: k={params.k} temperature={params.temperature} knn_weight={params.knn_weight} "
+          f"size_weight={params.size_weight} size_gap={params.size_gap}\n{json.dumps(params.fitted_on, indent=1)}")
+    return 0
+
+
 def _sample_filter(args: argparse.Namespace):
     """The export filters of the command line, as a SampleFilter."""
     from datetime import datetime
@@ -400,6 +422,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help="one JSON report; with --draws > 1, {\"draws\": [reports], \"summary\": {...}}")
     p.set_defaults(func=_cmd_bench_finetune)
+
+    p = sub.add_parser("bench-adapt", help="how much a writer's stored answers help at once (the memory), compare")
+    p.add_argument("--data", required=True, help="labeled JSON-lines file with writers (evaluation data; never shipped)")
+    p.add_argument("--per-writer", type=_at_least_one, default=20, help="answers stored per writer, in file order")
+    p.add_argument("--json", action="store_true", help="one JSON report")
+    p.set_defaults(func=_cmd_bench_adapt)
+
+    p = sub.add_parser("fit-memory", help="learn how much a writer's memory counts (memory.json of the active model)")
+    p.add_argument("--unipen", required=True, help="the UNIPEN folder the model learned from (never the dev file)")
+    p.add_argument("--per-writer", type=_at_least_one, default=20, help="answers of the file-order simulation")
+    p.set_defaults(func=_cmd_fit_memory)
 
     p = sub.add_parser("import", help="store the samples of a handwriting file (JSON lines, InkML, UJI, UNIPEN)")
     p.add_argument("file", help="the file (a UNIPEN folder also works)")

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     seq_len: int = Field(50, ge=8, le=1000, description="a whole number of points from 8 to 1000")
     uncertain_threshold: float = Field(0.5, ge=0.0, le=1.0, description="a confidence from 0 to 1")
     tta: bool = Field(False, description="0 or 1")
+    memory: bool = Field(True, description="0 or 1")  # a participant's answers change their next prediction
 
     # --- learning ------------------------------------------------------------------------
     min_train_samples: int = Field(50, ge=1, le=1_000_000, description="a whole number of samples, at least 1")

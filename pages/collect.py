@@ -14,7 +14,7 @@ import random
 import streamlit as st
 
 from airtype_core.insight import collection as core
-from ui.canvas_reading import Reading, canvas_paths, pen_canvas, read
+from ui.canvas_reading import CANVAS_AREA, Reading, canvas_paths, pen_canvas, read
 from ui.feedback import current_participant
 from ui.layout import PROMPT_MIN_WIDTH, beside_canvas, button_row
 from ui.navigation import enter_through_app
@@ -51,7 +51,7 @@ def _answer(session_id: int, position: int, reading: Reading) -> None:
 
     def store(storage, *args):
         features = featurize(reading.ink, get_predictor().feature_config)
-        return core.answer(storage, *args, reading.ink, reading.prediction, features=features)
+        return core.answer(storage, *args, reading.ink, reading.prediction, features=features, area=CANVAS_AREA)
 
     _step(store, session_id, position)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.canvas_reading import Reading, canvas_paths, pen_canvas, read
+from ui.canvas_reading import CANVAS_AREA, Reading, canvas_paths, pen_canvas, read
 from ui.feedback import last_answer_undo, prediction_panel
 from ui.layout import beside_canvas
 from ui.navigation import enter_through_app
@@ -56,4 +56,5 @@ with right:
     elif reading.error:
         st.error(reading.error)
     else:
-        prediction_panel(reading.prediction, reading.ink, source="canvas", key=key, on_stored=next_character)
+        prediction_panel(reading.prediction, reading.ink, source="canvas", key=key, on_stored=next_character,
+                         area=CANVAS_AREA)

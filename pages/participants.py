@@ -1,4 +1,4 @@
-"""Participants page: add, rename, and delete a participant with their samples.
+"""Participants page: add, rename, and delete a participant with their samples; reset their memory.
 
 Deleting asks first and says how many samples go with the participant; their
 collection sessions go too (a tab still showing one says it no longer exists).
@@ -61,6 +61,17 @@ def _delete(participant_id: int, name: str) -> None:
     st.session_state.pop("participants-confirm", None)
 
 
+def _reset_memory(participant_id: int, name: str) -> None:
+    from airtype_core.storage.memory import reset_memory
+
+    try:
+        forgotten = reset_memory(get_storage(), participant_id)
+        _say("success", f"{name}'s memory starts empty again ({forgotten} answer{'s' if forgotten != 1 else ''} "
+                        "no longer count; the samples are kept).")
+    except user_errors() as exc:
+        _say("error", f"The memory was not reset: {exc}")
+
+
 st.title("Participants")
 kind, text = st.session_state.pop(MESSAGE, None) or (None, None)
 if kind:
@@ -71,6 +82,17 @@ try:
 except user_errors() as exc:
     st.error(str(exc))
     st.stop()
+
+def _memory_row(person) -> None:
+    from airtype_core.storage.memory import memory_size
+
+    held = memory_size(storage, person.id)
+    a, b = st.columns([4, 1], vertical_alignment="center")
+    a.caption(f"Memory: {held} stored answer{'s' if held != 1 else ''} change{'s' if held == 1 else ''} "
+              f"{person.name}'s next predictions.")
+    b.button("Reset memory", key=f"participants-memory-{person.id}", disabled=held == 0,
+             on_click=_reset_memory, args=(person.id, person.name))
+
 
 with st.form("participants-add", clear_on_submit=False, border=False):
     a, b = st.columns([4, 1], vertical_alignment="bottom")
@@ -84,6 +106,7 @@ for person, count in people:
         a, b = st.columns([4, 1], vertical_alignment="bottom")
         a.text_input("New name", value=person.name, key=f"participants-rename-{person.id}", max_chars=100)
         b.button("Rename", key=f"participants-rename-button-{person.id}", on_click=_rename, args=(person.id, person.name))
+        _memory_row(person)
         if st.session_state.get("participants-confirm") == person.id:
             st.warning(f"Delete {person.name} and their {count} sample{'s' if count != 1 else ''}? "
                        "Their handwriting is erased, with every copy kept for undo: this cannot be undone.")

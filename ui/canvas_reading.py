@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airtype_core.recognition.ink import Ink, InkError, from_canvas
-from ui.resources import Unavailable, get_predictor
+from ui.resources import Unavailable
+from ui.writer_memory import read_for_participant
 
 if TYPE_CHECKING:
     from airtype_core.recognition.predictor import Prediction
 
 PEN_WIDTH = 12  # canvas pixels; a drawing that fits under the pen's tip is a click, not a character
 CANVAS_SIZE = 320
+CANVAS_AREA = (float(CANVAS_SIZE), float(CANVAS_SIZE))  # the writing area, in the ink's units (pixels)
 
 
 def pen_canvas(key: str, size: int = CANVAS_SIZE) -> Any:
@@ -55,7 +57,7 @@ def canvas_paths(json_data: dict | None) -> list[Any]:
 def read(paths: list[Any]) -> Reading:
     try:
         ink = from_canvas({"objects": paths}, min_size=PEN_WIDTH)
-        return Reading(paths, ink, get_predictor().predict(ink))
+        return Reading(paths, ink, read_for_participant(ink, "canvas", CANVAS_AREA))
     except InkError as exc:
         return Reading(paths, error=f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     except Unavailable as exc:

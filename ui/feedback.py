@@ -46,6 +46,7 @@ def prediction_panel(
     source: str = "canvas",
     key: str,
     on_stored: Callable[[int], None] | None = None,
+    area: tuple[float, float] | None = None,
 ) -> None:
     """Show `prediction` of `ink` with confirm / correct controls (see the module docstring)."""
     st.markdown(f"### Prediction: `{prediction.char}`")
@@ -64,7 +65,7 @@ def prediction_panel(
     failure = st.container()  # the same fixed slot for a storing error
     if error:
         failure.error(error)
-    answer = (prediction, ink, source, key, on_stored)
+    answer = (prediction, ink, source, key, on_stored, area)
     st.button(
         f"Yes, it is {prediction.char}",
         key=f"{key}-confirm",
@@ -111,13 +112,13 @@ def _top5_figure(prediction: "Prediction"):
     return figure
 
 
-def _store_correction(prediction, ink, source, key, on_stored) -> None:
+def _store_correction(prediction, ink, source, key, on_stored, area) -> None:
     actual = st.session_state.get(f"{key}-fix")
     if actual is not None:
-        _store(prediction, ink, source, key, on_stored, actual)
+        _store(prediction, ink, source, key, on_stored, area, actual)
 
 
-def _store(prediction, ink, source, key, on_stored, actual) -> None:
+def _store(prediction, ink, source, key, on_stored, area, actual) -> None:
     """Widget callback: store the answer `actual`, or leave a message for the panel."""
     from airtype_core.recognition.features import featurize
     from airtype_core.storage.records import NewSample
@@ -138,6 +139,7 @@ def _store(prediction, ink, source, key, on_stored, actual) -> None:
                 source=source,
                 features=featurize(ink, get_predictor().feature_config),
                 participant_id=participant_id,
+                area=area,
             )
         )
     except user_errors() as exc:

@@ -241,7 +241,7 @@ def _advance(s: Session, row: CollectionSession, sample_id: int | None) -> None:
 
 def answer(
     storage: Storage, session_id: int, position: int, ink: Ink, prediction: Any = None, *,
-    features: Any = None, source: str = "canvas",
+    features: Any = None, source: str = "canvas", area: tuple[float, float] | None = None,
 ) -> SessionState:
     """Store the ink drawn for prompt `position` as a `prompted` sample with the model's prediction beside it."""
     with storage.session(write=True, failed="your sample was not stored") as s:
@@ -249,7 +249,7 @@ def answer(
         _at(row, position)
         char = row.planned_chars[position]
         extra: dict[str, Any] = dict(correction_type="prompted", source=source, features=features,
-                                     participant_id=row.participant_id, collection_session_id=row.id)  # fmt: skip
+                                     participant_id=row.participant_id, collection_session_id=row.id, area=area)  # fmt: skip
         new = (NewSample.from_prediction(ink, prediction, char, **extra) if prediction is not None
                else NewSample(ink=ink, actual_char=char, **extra))  # fmt: skip
         sample = sample_row(new)

@@ -46,6 +46,10 @@ class AirTypeNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, 7) features -> (B, 62) logits."""
+        return self.head(self.pooled(x))
+
+    def pooled(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, 7) features -> (B, 256): what the classifier sees (a writer's memory compares these)."""
         h = self.embed(x)  # (B, T, 64)
         h, _ = self.lstm1(h)  # (B, T, 128)
         h = self.drop(h)
@@ -53,4 +57,4 @@ class AirTypeNet(nn.Module):
         h = self.drop(h)
         a, _ = self.attn(h, h, h, need_weights=False)  # (B, T, 256)
         h = self.norm(h + a)  # residual keeps the LSTM's view if attention adds little
-        return self.head(h.mean(dim=1))  # global average pooling over time -> (B, 62)
+        return h.mean(dim=1)  # global average pooling over time -> (B, 256)

@@ -21,7 +21,8 @@ from ..settings import Settings, get_settings
 from .charset import CLASSES
 from .features import FeatureConfig, featurize
 from .ink import Ink
-from .modelstore import LoadedModel, ModelStore
+from .memory import InkSize, Memory, MemoryParams, adapt, load_params
+from .modelstore import LoadedModel, ModelLoadError, ModelStore
 
 TOP_K = 5
 # Batch-1 LSTM steps are too small to split across cores: one thread is as fast when
@@ -63,13 +64,14 @@ def _tta_variants(ink: Ink) -> list[Ink]:
     return variants
 
 
-def _probabilities(loaded: LoadedModel, inks: list[Ink]) -> np.ndarray:
-    """(N, 62) calibrated probabilities of `inks` by one loaded model."""
+def _read(loaded: LoadedModel, inks: list[Ink]) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 62) calibrated probabilities and (N, 256) pooled embeddings of `inks` by one loaded model."""
     config = FeatureConfig(loaded.manifest.seq_len)
     x = torch.from_numpy(np.stack([featurize(ink, config) for ink in inks]))  # (N, T, 7)
     with torch.inference_mode(), _threads(INFERENCE_THREADS if len(inks) <= 8 else torch.get_num_threads()):
-        logits = loaded.model(x)  # (N, 62)
-    return torch.softmax(logits / loaded.manifest.temperature, dim=1).numpy()
+        pooled = loaded.model.pooled(x)  # (N, 256)
+        logits = loaded.model.head(pooled)  # (N, 62)
+    return torch.softmax(logits / loaded.manifest.temperature, dim=1).numpy(), pooled.numpy()
 
 
 class Predictor:
@@ -79,6 +81,7 @@ class Predictor:
         self._lock = threading.Lock()
         self._stamp: tuple | None = None
         self._loaded: LoadedModel | None = None
+        self.memory_params: MemoryParams | None = None  # how a writer's memory counts (None: it does not)
         self.refresh()
 
     # --- model lifecycle ---------------------------------------------------------------
@@ -88,9 +91,27 @@ class Predictor:
         if stamp == self._stamp and self._loaded is not None:
             return False
         loaded = self.store.load_active(FeatureConfig(self.settings.seq_len))
+        memory_params = self._memory_params(loaded.manifest.version)
         with self._lock:
-            self._loaded, self._stamp = loaded, stamp
+            self._loaded, self._stamp, self.memory_params = loaded, stamp, memory_params
         return True
+
+    def _memory_params(self, version: str) -> MemoryParams | None:
+        """The memory.json of `version`, or of the nearest parent that has one (a fine-tuned version
+        keeps its parent's embedding closely enough); None when the setting turns the memory off."""
+        if not self.settings.memory:
+            return None
+        seen = set()
+        while version and version not in seen:
+            seen.add(version)
+            params = load_params(self.store.root / version)
+            if params is not None:
+                return params
+            try:
+                version = self.store.manifest(version).parent_version
+            except ModelLoadError:
+                return None
+        return None
 
     @property
     def _model(self) -> LoadedModel:
@@ -126,24 +147,49 @@ class Predictor:
     # --- prediction ----------------------------------------------------------------------
     def probabilities(self, inks: list[Ink]) -> np.ndarray:
         """(N, 62) calibrated probabilities; raises InkError for an unusable ink."""
-        return _probabilities(self._model, inks)
+        return self.read(inks)[0]
 
-    def predict_proba(self, ink: Ink, tta: bool | None = None) -> np.ndarray:
-        """(62,) calibrated probabilities of one ink, averaged over variants with TTA."""
-        return self._proba(self._loaded, ink, tta)
+    def read(self, inks: list[Ink], loaded: LoadedModel | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 62) calibrated probabilities and (N, 256) pooled embeddings; InkError for an unusable ink."""
+        return _read(loaded or self._model, inks)
 
-    def _proba(self, loaded: LoadedModel, ink: Ink, tta: bool | None) -> np.ndarray:
+    def embeddings(self, inks: list[Ink]) -> np.ndarray:
+        """(N, 256) pooled embeddings, what a writer's memory keeps of each stored ink."""
+        return self.read(inks)[1]
+
+    def predict_proba(self, ink: Ink, tta: bool | None = None, memory: Memory | None = None,
+                      size: InkSize | None = None) -> np.ndarray:
+        """(62,) calibrated probabilities of one ink, averaged over variants with TTA; with a writer's
+        `memory` (and the ink's `size`) their stored answers count."""
+        return self._proba(self._model, ink, tta, memory, size)
+
+    def _proba(self, loaded: LoadedModel, ink: Ink, tta: bool | None, memory: Memory | None,
+               size: InkSize | None) -> np.ndarray:
         tta = self.settings.tta if tta is None else tta
-        if tta:
-            return _probabilities(loaded, _tta_variants(ink)).mean(axis=0)
-        return _probabilities(loaded, [ink])[0]
+        probs, embeddings = _read(loaded, _tta_variants(ink) if tta else [ink])  # the ink itself comes first
+        probs = probs.mean(axis=0)
+        if memory is not None and len(memory) and self.memory_params is not None:
+            probs = self.with_memory(probs[None], embeddings[:1], [size], memory)[0]
+        return probs
 
-    def predict(self, ink: Ink, tta: bool | None = None) -> Prediction:
+    def predict(self, ink: Ink, tta: bool | None = None, memory: Memory | None = None,
+                size: InkSize | None = None) -> Prediction:
+        """The answer for `ink`; with a writer's `memory` (and the ink's `size`) their answers count."""
         start = time.perf_counter()
-        loaded = self._loaded  # one model answers and is named, even if refresh() swaps meanwhile
-        probs = self._proba(loaded, ink, tta)
+        loaded = self._model  # one model answers and is named, even if refresh() swaps meanwhile
+        probs = self._proba(loaded, ink, tta, memory, size)
         elapsed_ms = (time.perf_counter() - start) * 1000
         return self._to_prediction(probs, elapsed_ms, loaded.manifest.version)
+
+    def with_memory(self, probs: np.ndarray, embeddings: np.ndarray, sizes: list[InkSize | None],
+                    memory: Memory) -> np.ndarray:
+        """(N, 62) `probs` of inks with these (N, 256) `embeddings` after the writer's memory
+        (unchanged when it is off or empty)."""
+        if self.memory_params is None or not len(memory):
+            return probs
+        log_sizes = np.array([s.log() if s is not None else (np.nan, np.nan) for s in sizes])
+        frames = [s.frame if s is not None else "" for s in sizes]
+        return adapt(probs, embeddings, log_sizes, frames, memory, self.memory_params)
 
     def _to_prediction(self, probs: np.ndarray, elapsed_ms: float, version: str) -> Prediction:
         top = np.argsort(probs)[::-1][:TOP_K]

@@ -66,6 +66,7 @@ class NewSample:
     participant_id: int | None = None
     collection_session_id: int | None = None
     created_at: datetime | None = None  # now, unless an import keeps the original time
+    area: tuple[float, float] | None = None  # (width, height) of the writing area in the ink's units, if any
 
     @classmethod
     def from_prediction(cls, ink: Ink, prediction: Any, actual_char: str, **extra: Any) -> NewSample:
@@ -310,6 +311,7 @@ def sample_values(new: NewSample) -> dict[str, Any]:
             raise InvalidInputError("the features contain NaN or infinity")
         features = np.round(array, _FEATURE_DECIMALS).tolist()
     raw_ink = new.ink.to_lists()
+    height, width = _size_in_area(new.ink, new.area)
     return dict(
         raw_ink=raw_ink,
         ink_hash=digest_of_lists(raw_ink),
@@ -326,4 +328,16 @@ def sample_values(new: NewSample) -> dict[str, Any]:
         participant_id=new.participant_id,
         collection_session_id=new.collection_session_id,
         created_at=new.created_at or utcnow(),
+        ink_height=height,
+        ink_width=width,
     )
+
+
+def _size_in_area(ink: Ink, area: tuple[float, float] | None) -> tuple[float | None, float | None]:
+    """The ink's (height, width) as fractions of the writing area `(width, height)`; None without one."""
+    if area is None:
+        return None, None
+    area_w = checked_number("the writing area's width", area[0], 1e-9)
+    area_h = checked_number("the writing area's height", area[1], 1e-9)
+    x0, y0, x1, y1 = ink.bounds()
+    return (y1 - y0) / area_h, (x1 - x0) / area_w

@@ -105,6 +105,8 @@ class Participant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(limits.PARTICIPANT_NAME), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Their memory (stored answers that change their next prediction) counts only samples after this id
+    memory_after_id: Mapped[int | None]
 
 
 class CollectionSession(Base):
@@ -182,6 +184,9 @@ class TrainingSample(Base):
     # "ink_hash:label" of an imported sample (NULL for the others): the unique index that makes two
     # imports of one file at once store it once; it keeps the label of the file when the sample is relabeled
     import_key: Mapped[str | None] = mapped_column(String(40), index=True, unique=True)
+    # The ink's height and width as fractions of the writing area (canvas, camera frame); NULL: none known
+    ink_height: Mapped[float | None]
+    ink_width: Mapped[float | None]
 
 
 class SampleEdit(Base):

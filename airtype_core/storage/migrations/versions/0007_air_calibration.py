@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_air_calibration"
-down_revision: str | None = "0003_insight"
+down_revision: str | None = "0006_ink_size"
 branch_labels: str | None = None
 depends_on: str | None = None
 

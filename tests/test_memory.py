@@ -1,0 +1,142 @@
+"""A participant's memory: a stored answer changes that participant's next prediction, and no one else's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from airtype_core.recognition.charset import CLASS_INDEX
+from airtype_core.recognition.ink import Ink
+from airtype_core.recognition.memory import InkSize, Memory, size_scores
+from airtype_core.recognition.modelstore import ModelStore
+from airtype_core.recognition.predictor import Predictor
+from airtype_core.settings import get_settings
+from airtype_core.storage.memory import MemoryBank, memory_size, read_with_memory, reset_memory
+from airtype_core.storage.records import NewSample
+from airtype_core.storage.store import Storage
+
+CANVAS = (320.0, 320.0)
+
+
+def _circle(radius: float = 60.0, centre: float = 160.0, points: int = 40) -> Ink:
+    angle = np.linspace(0.2, 2 * np.pi + 0.2, points)
+    return Ink.from_strokes([np.column_stack([centre + radius * np.sin(angle), centre - radius * np.cos(angle)])])
+
+
+def _hook(size: float = 80.0) -> Ink:
+    """A shape the model has no firm opinion of: a hooked stroke."""
+    t = np.linspace(0, 1, 30)
+    return Ink.from_strokes([np.column_stack([100 + size * t, 100 + size * t**2 * (1 - t) * 3])])
+
+
+@pytest.fixture(scope="module")
+def predictor() -> Predictor:
+    return Predictor()
+
+
+@pytest.fixture
+def sqlite(tmp_path):
+    storage = Storage(f"sqlite:///{tmp_path / 'memory.db'}")
+    yield storage
+    storage.close()
+
+
+def _answer(storage: Storage, predictor: Predictor, bank: MemoryBank, ink: Ink, who: int, char: str) -> int:
+    """What the Draw page does: read with the memory, store the writer's answer."""
+    prediction = read_with_memory(predictor, bank, ink, who, "canvas", CANVAS)
+    return storage.save_sample(NewSample.from_prediction(ink, prediction, char, participant_id=who, area=CANVAS))
+
+
+def _wrong_label(predictor: Predictor, ink: Ink) -> str:
+    """A label the model does not give `ink` (its fourth choice)."""
+    return predictor.predict(ink).alternatives[3][0]
+
+
+def test_a_correction_changes_the_next_answer_for_that_participant_only(sqlite, predictor):
+    bank = MemoryBank(sqlite)
+    ann, bob = sqlite.add_participant("Ann").id, sqlite.add_participant("Bob").id
+    ink = _hook()
+    before = predictor.predict(ink).char
+    label = _wrong_label(predictor, ink)
+    _answer(sqlite, predictor, bank, ink, ann, label)
+
+    assert read_with_memory(predictor, bank, ink, ann, "canvas", CANVAS).char == label
+    assert read_with_memory(predictor, bank, ink, bob, "canvas", CANVAS).char == before
+
+
+def test_a_writer_with_no_answers_reads_exactly_as_without_memory(sqlite, predictor):
+    bank = MemoryBank(sqlite)
+    ann, bob = sqlite.add_participant("Ann").id, sqlite.add_participant("Bob").id
+    _answer(sqlite, predictor, bank, _circle(), ann, "o")
+    for ink in (_hook(), _circle(30), _circle(90)):
+        plain = predictor.predict(ink)
+        with_memory = read_with_memory(predictor, bank, ink, bob, "canvas", CANVAS)
+        assert with_memory.alternatives == plain.alternatives  # the same probabilities, to the last bit
+
+
+def test_another_instance_sees_an_answer_at_once_and_a_relabel_too(sqlite, predictor, tmp_path):
+    ann = sqlite.add_participant("Ann").id
+    other = Storage(f"sqlite:///{tmp_path / 'memory.db'}")  # a second server process on the same database
+    try:
+        other_bank = MemoryBank(other)
+        ink = _hook()
+        assert len(other_bank.recall(ann, predictor)) == 0
+        label = _wrong_label(predictor, ink)
+        sample = _answer(sqlite, predictor, MemoryBank(sqlite), ink, ann, label)
+        assert read_with_memory(predictor, other_bank, ink, ann, "canvas", CANVAS).char == label
+        second = predictor.predict(ink).alternatives[4][0]
+        sqlite.relabel([sample], second)
+        assert read_with_memory(predictor, other_bank, ink, ann, "canvas", CANVAS).char == second
+        sqlite.delete([sample])
+        assert read_with_memory(predictor, other_bank, ink, ann, "canvas", CANVAS).char == predictor.predict(ink).char
+    finally:
+        other.close()
+
+
+def test_reset_empties_the_memory_and_keeps_the_samples(sqlite, predictor):
+    bank = MemoryBank(sqlite)
+    ann = sqlite.add_participant("Ann").id
+    ink = _hook()
+    _answer(sqlite, predictor, bank, ink, ann, _wrong_label(predictor, ink))
+    assert memory_size(sqlite, ann) == 1
+    assert reset_memory(sqlite, ann) == 1
+    assert memory_size(sqlite, ann) == 0
+    assert sqlite.participant_sample_count(ann) == 1
+    assert read_with_memory(predictor, bank, ink, ann, "canvas", CANVAS).char == predictor.predict(ink).char
+    label = predictor.predict(ink).alternatives[2][0]
+    _answer(sqlite, predictor, bank, ink, ann, label)  # answers after the reset count again
+    assert read_with_memory(predictor, bank, ink, ann, "canvas", CANVAS).char == label
+
+
+def test_the_setting_turns_the_memory_off(sqlite, predictor):
+    off = Predictor(get_settings().with_changes(memory=False), ModelStore(get_settings().model_dir))
+    bank = MemoryBank(sqlite)
+    ann = sqlite.add_participant("Ann").id
+    ink = _hook()
+    _answer(sqlite, predictor, bank, ink, ann, _wrong_label(predictor, ink))
+    assert read_with_memory(off, bank, ink, ann, "canvas", CANVAS).char == predictor.predict(ink).char
+
+
+def test_the_ink_size_in_its_writing_area_is_stored_and_unknown_for_imports(sqlite, predictor):
+    ink = _circle(40)
+    canvas = sqlite.save_sample(NewSample(ink, "o", "manual", area=CANVAS))
+    imported = sqlite.save_sample(NewSample(ink, "o", "manual", source="import"))
+    from airtype_core.storage.tables import TrainingSample
+
+    with sqlite.session() as s:
+        assert s.get(TrainingSample, canvas).ink_height == pytest.approx(80 / 320, abs=0.01)
+        assert s.get(TrainingSample, canvas).ink_width == pytest.approx(80 / 320, abs=0.01)
+        assert s.get(TrainingSample, imported).ink_height is None
+
+
+def test_the_writers_size_tells_small_o_from_large_o(predictor):
+    """Digits written 100 units tall: a circle 50 tall is their `o`, one 100 tall their `O`."""
+    params = predictor.memory_params
+    digits = [CLASS_INDEX[c] for c in "0123456789"]
+    memory = Memory(np.zeros((10, 4), np.float32), np.array(digits),
+                    np.array([InkSize(100.0, 60.0, "f").log() for _ in digits]), ("f",) * 10)
+    small, large = InkSize(50.0, 50.0, "f").log(), InkSize(100.0, 95.0, "f").log()
+    scores = size_scores(memory, np.array([small, large]), ["f", "f"], params)
+    o, big_o = CLASS_INDEX["o"], CLASS_INDEX["O"]
+    assert scores[0, o] > scores[0, big_o]
+    assert scores[1, big_o] > scores[1, o]
