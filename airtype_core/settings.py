@@ -36,9 +36,7 @@ class Settings(BaseSettings):
         description="any SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@127.0.0.1/airtype",
     )
     model_dir: Path = Field(SHIPPED_MODEL_DIR, description="a folder of model versions")
-    undo_days: int = Field(
-        30, ge=1, le=3650, description="a whole number of days from 1 to 3650 that deleted samples can be undone"
-    )
+    undo_days: int = Field(30, ge=1, le=3650, description="a whole number of days from 1 to 3650")  # a delete's undo
 
     # --- recognition ---------------------------------------------------------------------
     seq_len: int = Field(50, ge=8, le=1000, description="a whole number of points from 8 to 1000")

@@ -5,172 +5,71 @@
     runner.status()                           # JobStatus, read from a small JSON file: cheap to poll
     runner.cancel()                           # the run stops between two batches, status `cancelled`
     runner.run_here(options, storage)         # the same, in this process (the command line)
+    runner.recover(storage)                   # runs whose process died are marked failed; never waits
 
-A run is `python -m airtype_core train --job-dir <dir>`, started detached from
-the app, so neither a closed browser tab nor a Streamlit rerun can stop it.
+The pieces, one module each: the lock protocol (`joblocks`: who may start a run, who
+may declare one dead), starting the process (`jobprocess`), the status files
+(`jobstatus`), the progress reporter inside the run (`jobreporter`) and the run's
+own entry point (`jobchild`).
 
-Two file locks in `<model_dir>/.jobs/` (the `filelock` library: an OS lock on
-Linux, macOS and Windows, which the OS drops when its process dies, even when it
-is killed; a lock file with its owner's pid where the OS offers none):
-- `run.lock` is held by the training process for its whole life. Held: a run is
-  alive. Free while a status says `training`: that run died without a word.
-- `start.lock` is held by whoever is starting a run, from the moment it checks
-  that no run is alive until its run holds `run.lock`, so two starters (two
-  browser tabs, two app processes sharing the model folder, the command line)
-  can never both start one, and nobody mistakes a run being started for a dead one.
-
-Files of one run (`<model_dir>/.jobs/<job id>/`): `request.json` (the options; the
-database and model folder go by environment, so no password lands on disk),
+Files of one run (`<model_dir>/.jobs/<job id>/`): `request.json` (the options),
 `status.json` (rewritten atomically as it goes), `pid`, `cancel` (its existence
-asks the run to stop), `output.log` (the child's stdout/stderr).
+asks the run to stop), `output.log` (the child's stdout/stderr). The newest
+JOBS_KEPT run folders are kept; older ones are pruned by recovery.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from filelock import FileLock, Timeout
+from ..settings import Settings, get_settings
+from . import jobprocess
+from .jobchild import HOLD_FILE_ENV, run_job
+from .joblocks import JobLocks, LocksBusy
+from .jobprocess import TRAINING_ENV
+from .jobreporter import Reporter
+from .jobstatus import ACTIVE_STATES, FINAL_STATES, JobStatus, prune, read_json, read_status, write_json
 
-from ..settings import PROJECT_ROOT, Settings, get_settings
-from .records import CurvePoint, EpochRecord, TrainOutcome, known_fields
+__all__ = ["ACTIVE_STATES", "FINAL_STATES", "JOBS_KEPT", "TRAINING_ENV", "JobRunner", "JobStatus",
+           "TrainingBusyError", "run_job"]
 
-ACTIVE_STATES = ("starting", "preparing", "training", "evaluating", "saving")
-FINAL_STATES = ("completed", "failed", "cancelled")
-_STATUS_EVERY_S = 0.3  # how often a running job rewrites status.json at most
-_CURVE_POINTS = 400  # live curve points kept; older ones are thinned
-_CHILD_START_S = 120.0  # a new run's process must hold the run lock within this (a busy laptop starting Python)
-# One thread: a batch of 32 through the LSTMs is too small to split across cores, and
-# two threads that spin while they wait for each other collapse when anything else
-# wants the cores (docs/what-we-tried.md). It also leaves a core to the app, which
-# keeps predicting meanwhile. Set OMP_NUM_THREADS yourself to override.
-TRAINING_ENV = {"OMP_NUM_THREADS": "1"}
+JOBS_KEPT = 20  # run folders kept in .jobs/ (status, request, log), newest first
+_CHILD_START_S = jobprocess.CHILD_START_S  # how long a starter waits for its child to hold the run lock
+_START_WAIT_S = 5.0  # how long a starter waits for another starter
 
 
 class TrainingBusyError(Exception):
     """A run is already going on; only one at a time. The message is meant for a person."""
 
 
-@dataclass(frozen=True)
-class JobStatus:
-    job_id: str
-    state: str  # starting | preparing | training | evaluating | saving | completed | failed | cancelled
-    message: str = ""
-    pid: int | None = None
-    session_id: int | None = None
-    mode: str = "finetune"
-    started_at: float = 0.0  # unix time
-    updated_at: float = 0.0
-    epoch: int = 0
-    epochs: int = 0
-    batch: int = 0
-    batches: int = 0
-    fraction: float = 0.0  # of all batches of all epochs
-    elapsed_s: float = 0.0  # since the job started, preparation included
-    eta_s: float | None = None
-    curve: tuple[CurvePoint, ...] = ()  # live points, a few per epoch
-    history: tuple[EpochRecord, ...] = ()  # one per finished epoch
-    outcome: TrainOutcome | None = None  # once completed
-    error: str | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.state in ACTIVE_STATES
-
-    def elapsed_until(self, now: float) -> float:
-        """Seconds since the job started: counted on to `now` while it is active, because its
-        status is only written now and then (not at all while it loads torch, say)."""
-        return max(self.elapsed_s, now - self.started_at) if self.active and self.started_at else self.elapsed_s
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> JobStatus:
-        values = known_fields(cls, data)
-        values["curve"] = tuple(CurvePoint.from_dict(p) for p in values.get("curve", ()))
-        values["history"] = tuple(EpochRecord.from_dict(e) for e in values.get("history", ()))
-        if values.get("outcome") is not None:
-            values["outcome"] = TrainOutcome.from_dict(values["outcome"])
-        return cls(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)} | {
-            "curve": [asdict(p) for p in self.curve], "history": [asdict(e) for e in self.history],
-            "outcome": self.outcome.to_dict() if self.outcome is not None else None,
-        }
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Readers see the old file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle)
-    os.replace(tmp, path)
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _detached() -> dict[str, Any]:
-    """Popen arguments that keep the run alive when the app's process group goes (Ctrl+C in
-    the terminal that runs Streamlit, a closed console window on Windows)."""
-    if os.name == "nt":
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS}  # type: ignore[attr-defined]
-    return {"start_new_session": True}
-
-
 class JobRunner:
     def __init__(self, settings: Settings | None = None, root: str | Path | None = None):
         self.settings = settings or get_settings()
         self.root = Path(root) if root else Path(self.settings.model_dir) / ".jobs"
+        self.locks = JobLocks(self.root)
 
-    # --- the two locks ------------------------------------------------------------------
-    def _lock(self, name: str) -> FileLock:
-        self.root.mkdir(parents=True, exist_ok=True)
-        return FileLock(self.root / name)
-
-    def _is_held(self, name: str) -> bool:
-        """Whether some process (this one included) holds the lock now."""
-        lock = self._lock(name)
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            return True
-        lock.release()
-        return False
-
+    # --- the locks ------------------------------------------------------------------------
     @contextmanager
     def _starting(self) -> Iterator[None]:
         """Hold the start lock, with no run alive: the one moment a run may be started."""
-        start = self._lock("start.lock")
         try:
-            start.acquire(timeout=5)  # another starter needs a second or two at most
-        except Timeout:
+            with self.locks.starting(_START_WAIT_S):
+                yield
+        except LocksBusy:
             raise self._busy() from None
-        try:
-            if self._is_held("run.lock"):
-                raise self._busy()
-            yield
-        finally:
-            start.release()
 
     def is_running(self) -> bool:
-        """True while some process (the app's job, or `python -m airtype_core train`) is training
-        or being started, in this app or in another one sharing the model folder."""
-        return self._is_held("run.lock") or self._is_held("start.lock")
+        """A glimpse: True while some process (the app's job, or `python -m airtype_core train`) is
+        training or being started, in this app or another one sharing the model folder."""
+        return self.locks.is_held("run.lock") or self.locks.is_held("start.lock")
 
     def _busy(self) -> TrainingBusyError:
         current = self._read_status()
@@ -188,10 +87,10 @@ class JobRunner:
     @contextmanager
     def hold(self, storage: Any = None) -> Iterator[None]:
         """Hold the run lock in this process for the duration (TrainingBusyError when a run is alive)."""
-        run = self._lock("run.lock")
+        run = self.locks.lock("run.lock")
         with self._starting():
             self._recover(storage)
-            run.acquire(timeout=5)
+            run.acquire(timeout=_START_WAIT_S)
         try:
             yield
         finally:
@@ -202,12 +101,12 @@ class JobRunner:
         job_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
         job_dir = self.root / job_id
         job_dir.mkdir()
-        _write_json(job_dir / "request.json", {"options": options.to_dict()})
+        write_json(job_dir / "request.json", {"options": options.to_dict()})
         now = time.time()
         status = JobStatus(job_id, "starting", "starting the training process", mode=options.mode,
                            started_at=now, updated_at=now, epochs=options.epochs)
-        _write_json(job_dir / "status.json", status.to_dict())
-        _write_json(self.root / "current.json", {"job_id": job_id})
+        write_json(job_dir / "status.json", status.to_dict())
+        write_json(self.root / "current.json", {"job_id": job_id})
         return job_dir, status
 
     def start(self, options: Any, storage: Any = None) -> JobStatus:
@@ -223,41 +122,35 @@ class JobRunner:
                 check_enough_samples(storage, options, self.settings)
             self._recover(storage)
             job_dir, status = self._new_job(options)
-            database_url = self.settings.database_url if storage is None else \
-                storage.url.render_as_string(hide_password=False)
-            env = {**TRAINING_ENV, **os.environ, "PYTHONUNBUFFERED": "1",
-                   "AIRTYPE_DATABASE_URL": database_url,
-                   "AIRTYPE_MODEL_DIR": str(Path(self.settings.model_dir).resolve())}
             try:
-                with open(job_dir / "output.log", "wb") as log:
-                    process = subprocess.Popen(
-                        [sys.executable, "-m", "airtype_core", "train", "--job-dir", str(job_dir)],
-                        cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                        **_detached(),
-                    )
+                process = jobprocess.spawn(job_dir, jobprocess.child_environment(self.settings, storage))
             except OSError as exc:
-                _write_json(job_dir / "status.json", replace(status, state="failed", error=str(exc)).to_dict())
+                write_json(job_dir / "status.json", replace(status, state="failed", error=str(exc)).to_dict())
                 raise
             (job_dir / "pid").write_text(str(process.pid))
             # reap the child when it ends, so it does not linger as a zombie of the app
             threading.Thread(target=process.wait, name=f"training-{status.job_id}", daemon=True).start()
             self._wait_until_it_holds_the_run_lock(process, job_dir, status)
-            return replace(status, pid=process.pid)
+            return replace(self._read_status(status.job_id) or status, pid=process.pid)
 
     def _wait_until_it_holds_the_run_lock(self, process: subprocess.Popen, job_dir: Path, status: JobStatus) -> None:
-        """Keep the start lock until the new run holds the run lock, so nobody sees a gap."""
+        """Keep the start lock until the new run holds the run lock, so nobody sees a gap. A child
+        that does not get there in time is killed before its start is reported failed."""
         deadline = time.monotonic() + _CHILD_START_S
         while time.monotonic() < deadline:
-            current = _read_json(job_dir / "status.json") or {}
+            current = read_json(job_dir / "status.json") or {}
             if current.get("state") != "starting":
                 return  # the run writes its first status only once it holds the lock
             if process.poll() is not None:
                 break
             time.sleep(0.05)
-        log = (job_dir / "output.log").read_text(errors="replace")[-2000:] if (job_dir / "output.log").exists() else ""
-        _write_json(job_dir / "status.json", replace(
+        timed_out = process.poll() is None
+        jobprocess.stop(process)
+        why = f"it did not hold the run lock within {_CHILD_START_S:.0f} s" if timed_out else "it ended"
+        line = jobprocess.last_line(job_dir / "output.log")
+        write_json(job_dir / "status.json", replace(
             status, state="failed", updated_at=time.time(),
-            error="the training process did not start" + (f": {log.strip().splitlines()[-1]}" if log.strip() else ""),
+            error=f"the training process did not start ({why})" + (f": {line}" if line else ""),
         ).to_dict())
 
     def run_here(self, options: Any, storage: Any, progress: Callable[[Any], None] | None = None,
@@ -270,7 +163,7 @@ class JobRunner:
         with self.hold(storage):
             options = options.resolved(self.settings)
             job_dir, status = self._new_job(options)
-            reporter = _Reporter(job_dir, replace(status, pid=os.getpid()))
+            reporter = Reporter(job_dir, replace(status, pid=os.getpid()))
             (job_dir / "pid").write_text(str(os.getpid()))
 
             def on_progress(p: Any) -> None:
@@ -285,25 +178,16 @@ class JobRunner:
             ))
 
     def status(self, job_id: str | None = None) -> JobStatus | None:
-        """The latest job (or `job_id`); a job whose process died is reported failed."""
+        """The latest job (or `job_id`). One that claims to be going on is checked by recovery,
+        which never waits: a run being started or handed over is left as it is."""
         status = self._read_status(job_id)
-        if status is None or not status.active or self.is_running():
+        if status is None or not status.active:
             return status
-        # Nothing holds either lock, so the run is over. A run writes its last status before
-        # it lets the lock go, so read again: still active now means it died without a word.
-        status = self._read_status(job_id)
-        return self._mark_dead(status) if status is not None and status.active else status
+        self.recover()
+        return self._read_status(job_id)
 
     def _read_status(self, job_id: str | None = None) -> JobStatus | None:
-        job_id = job_id or (_read_json(self.root / "current.json") or {}).get("job_id")
-        data = _read_json(self.root / job_id / "status.json") if job_id else None
-        if data is None or job_id is None:
-            return None
-        status = JobStatus.from_dict(data)
-        try:
-            return replace(status, pid=int((self.root / job_id / "pid").read_text()))
-        except (OSError, ValueError):
-            return status
+        return read_status(self.root, job_id)
 
     def cancel(self) -> bool:
         """Ask the current run to stop; False when there is none."""
@@ -313,13 +197,15 @@ class JobRunner:
         (self.root / status.job_id / "cancel").touch()
         return True
 
+    # --- recovery: the only place a run is declared dead ------------------------------------
     def recover(self, storage: Any = None) -> int:
-        """Runs of this model folder left `running` by a process that died are marked failed
-        (no-op while one is alive). Returns how many database records were marked."""
+        """Runs of this model folder left `running` by a process that died are marked failed,
+        and old run folders pruned. Never waits: while a run is alive or being started it does
+        nothing. Returns how many database records were marked."""
         try:
-            with self._starting():
+            with self.locks.starting(wait_s=0):
                 return self._recover(storage)
-        except TrainingBusyError:
+        except LocksBusy:
             return 0
 
     def _recover(self, storage: Any) -> int:
@@ -335,123 +221,12 @@ class JobRunner:
                 status = self._mark_dead(status)
             if status.session_id is not None and status.state == "failed":
                 dead_sessions.append(status.session_id)
+        prune(self.root, JOBS_KEPT)
         return storage.mark_interrupted_sessions(dead_sessions) if storage is not None else 0
 
     def _mark_dead(self, status: JobStatus) -> JobStatus:
         dead = replace(status, state="failed", updated_at=time.time(),
                        error="the training process stopped before finishing (killed or crashed); "
                              "the active model was not changed")
-        _write_json(self.root / status.job_id / "status.json", dead.to_dict())
+        write_json(self.root / status.job_id / "status.json", dead.to_dict())
         return dead
-
-
-# --- inside the job's own process ------------------------------------------------------
-
-
-class _Reporter:
-    """Turns `RunProgress` into status.json rewrites, a few per second at most."""
-
-    def __init__(self, job_dir: Path, status: JobStatus):
-        self.path = job_dir / "status.json"
-        self.cancel_path = job_dir / "cancel"
-        self.status = status
-        self.stop_requested = False
-        self._written = 0.0
-        self._t0 = status.started_at or time.time()
-
-    def update(self, force: bool = False, **changes: Any) -> None:
-        now = time.time()
-        self.status = replace(self.status, updated_at=now, elapsed_s=now - self._t0, **changes)
-        if force or now - self._written >= _STATUS_EVERY_S:
-            _write_json(self.path, self.status.to_dict())
-            self._written = now
-
-    def on_progress(self, p: Any) -> None:
-        changes: dict[str, Any] = {"state": p.phase, "message": p.message, "session_id": p.session_id}
-        # a new phase, and the moment the run has a database record, are always written:
-        # recovery after a crash finds the record through this file
-        force = p.phase != self.status.state or p.session_id != self.status.session_id
-        if p.train is not None:
-            t = p.train
-            curve = self.status.curve + (CurvePoint(t.epoch - 1 + t.batch / t.batches, t.train_loss, t.train_acc),)
-            if len(curve) > _CURVE_POINTS:
-                curve = curve[::2]
-            changes.update(epoch=t.epoch, epochs=t.epochs, batch=t.batch, batches=t.batches, fraction=t.fraction,
-                           eta_s=t.eta_s, curve=curve)
-            if t.val_acc is not None:
-                changes["history"] = self.status.history + (EpochRecord.from_dict(t.epoch_record()),)
-                force = True
-        self.update(force=force, **changes)
-
-    def should_stop(self) -> bool:
-        return self.stop_requested or self.cancel_path.exists()
-
-    def run(self, train: Callable[[], Any]) -> Any:
-        """Run `train()` and write how it ended; returns its TrainOutcome."""
-        from ..storage.records import StorageError
-        from .options import TrainingError
-        from .trainer import TrainingCancelled
-
-        try:
-            outcome = train()
-        except TrainingCancelled:
-            self.update(force=True, state="cancelled", message="cancelled: the active model was not changed",
-                        eta_s=None)
-            raise
-        except (TrainingError, StorageError) as exc:
-            self.update(force=True, state="failed", message="training could not run", error=str(exc), eta_s=None)
-            raise
-        except BaseException as exc:
-            self.update(force=True, state="failed", message="training failed",
-                        error=f"{type(exc).__name__}: {exc}", eta_s=None)
-            raise
-        verdict = "activated" if outcome.activated else "kept back"
-        self.update(force=True, state="completed", message=f"{outcome.version} {verdict}", eta_s=0.0,
-                    outcome=outcome, session_id=outcome.session_id)
-        return outcome
-
-
-def run_job(job_dir: str | Path) -> int:
-    """The body of `python -m airtype_core train --job-dir DIR`; returns the exit code.
-
-    The run lock is taken first thing (the starter waits for it, holding the start lock)
-    and let go as soon as the final status is written, so the next run need not wait for
-    this interpreter to shut down."""
-    job_dir = Path(job_dir)
-    run = FileLock(job_dir.parent / "run.lock")
-    run.acquire(timeout=_CHILD_START_S)  # the starter may be probing it for a moment
-    try:
-        return _run_job(job_dir)
-    finally:
-        run.release()
-
-
-def _run_job(job_dir: Path) -> int:
-    request = json.loads((job_dir / "request.json").read_text())
-    previous = _read_json(job_dir / "status.json") or {}
-    reporter = _Reporter(job_dir, JobStatus.from_dict({**previous, "job_id": job_dir.name, "pid": os.getpid()}))
-    reporter.update(force=True, state="preparing", message="loading the trainer")
-
-    def on_term(signum: int, frame: Any) -> None:
-        reporter.stop_requested = True  # stop between two batches, recorded as cancelled
-
-    signal.signal(signal.SIGTERM, on_term)
-
-    from ..recognition.modelstore import ModelStore  # torch: a second or two
-    from ..storage.records import StorageError
-    from ..storage.store import Storage
-    from .options import TrainingError, TrainOptions
-    from .run import run_training
-    from .trainer import TrainingCancelled
-
-    settings = get_settings()  # the starter put the database and model folder in the environment
-    try:
-        reporter.run(lambda: run_training(
-            TrainOptions.from_dict(request["options"]), Storage(settings.database_url), ModelStore(settings.model_dir),
-            progress=reporter.on_progress, should_stop=reporter.should_stop, settings=settings,
-        ))
-    except TrainingCancelled:
-        return 0
-    except (TrainingError, StorageError):
-        return 2
-    return 0

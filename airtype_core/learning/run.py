@@ -48,6 +48,7 @@ from .trainer import (
     Trainer,
     TrainingCancelled,
     TrainProgress,
+    TrainResult,
     device_name,
     evaluate_logits,
     select_device,
@@ -200,6 +201,22 @@ def _temperature(logits: np.ndarray, labels: np.ndarray, parent_temperature: flo
     return max(MIN_TEMPERATURE, fitted), fitted
 
 
+def _card(options: TrainOptions, parent: Manifest, data: TrainingSet, result: TrainResult, judge: HeldOut,
+          held_out_top1: float | None) -> dict[str, Any]:
+    """The model card of a trained version: what it learned from, the recipe, its held-out figure."""
+    finetune = options.mode == "finetune"
+    return {
+        "data": [*(parent.card.get("data", []) if finetune else []),
+                 {"name": "your stored samples", "samples": data.samples_used,
+                  "misclassified_only": options.misclassified_only}],
+        "initialized_from": parent.version if finetune else None,
+        "recipe": f"{options.mode}, {result.epochs_run} epochs on {len(data.y_train)} inks "
+                  f"(your samples, {options.augmentation_factor} distorted copies each, synthetic inks)",
+        "held_out": {"what": f"{judge.user} of your held-out samples, not used to choose the epoch "
+                             "or the temperature", "top1": held_out_top1},
+    }
+
+
 # --- the run --------------------------------------------------------------------
 
 
@@ -288,16 +305,7 @@ def run_training(
                 model_config=result.model.config.to_dict(),
                 metrics={**metrics, "history": history},
                 parent_version=parent_version,
-                card={
-                    "data": [*(parent.manifest.card.get("data", []) if options.mode == "finetune" else []),
-                             {"name": "your stored samples", "samples": data.samples_used,
-                              "misclassified_only": options.misclassified_only}],
-                    "initialized_from": parent_version if options.mode == "finetune" else None,
-                    "recipe": f"{options.mode}, {result.epochs_run} epochs on {len(data.y_train)} inks "
-                              f"(your samples, {options.augmentation_factor} distorted copies each, synthetic inks)",
-                    "held_out": {"what": f"{judge.user} of your held-out samples, not used to choose the epoch "
-                                         "or the temperature", "top1": new_metrics.get("held_out_top1")},
-                },
+                card=_card(options, parent.manifest, data, result, judge, new_metrics.get("held_out_top1")),
                 training={"kind": options.mode, "options": options.to_dict(), "samples_used": data.samples_used,
                           "train_size": int(len(data.y_train)), "epochs_run": result.epochs_run,
                           "stopped_early": result.stopped_early, "samples_per_s": result.samples_per_s,

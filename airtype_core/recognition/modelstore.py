@@ -104,7 +104,6 @@ class ModelStore:
         """The lock held while the active version is checked and changed, across processes
         (`with store.switching(): ...`); re-entrant in one thread, so activate() inside is fine."""
         if self._switch is None:
-            self.root.mkdir(parents=True, exist_ok=True)
             self._switch = FileLock(self.root / ".active.lock")
         return self._switch
 
@@ -126,8 +125,9 @@ class ModelStore:
         return self.default_version()
 
     def activate(self, version: str) -> None:
+        self.manifest(version)  # a version of this folder, whose manifest says so (before any lock file is made)
         with self.switching():
-            self.manifest(version)  # a version of this folder, whose manifest says so
+            self.manifest(version)  # still there
             _atomic_write_text(self.root / "active.txt", version + "\n")
 
     def pointer_stamp(self) -> tuple:

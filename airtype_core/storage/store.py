@@ -255,7 +255,7 @@ class Storage:
             return edits.relabel(s, ids, char)
 
     def delete(self, ids: Iterable[int]) -> int:
-        """Delete the samples; returns how many there were. Logged, so it can be undone."""
+        """Delete the samples; returns how many there were. Logged, so it can be undone for `undo_days`."""
         with self.session(write=True, failed="no sample was deleted") as s:
             deleted = edits.delete_samples(s, ids)
             retention.purge_expired(s, self.undo_days)
