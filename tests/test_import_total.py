@@ -87,10 +87,10 @@ def test_two_imports_of_one_file_at_once_store_it_once(db_url, tmp_path):
 # --- killed halfway ---------------------------------------------------------------------------
 
 
-def test_an_import_killed_halfway_leaves_whole_batches_and_a_second_import_completes_it(tmp_path):
+def test_an_import_killed_halfway_leaves_whole_batches_and_a_second_import_completes_it(db_url, tmp_path):
     path = tmp_path / "big.jsonl"
     path.write_text("\n".join(_line(i, writer=f"w{i % 3}") for i in range(20_000)) + "\n")
-    url = f"sqlite:///{tmp_path / 'airtype.db'}"
+    url = db_url
     env = dict(os.environ, AIRTYPE_DATABASE_URL=url, AIRTYPE_MODEL_DIR=str(tmp_path / "models"))
     command = [sys.executable, "-m", "airtype_core", "import", str(path)]
     Storage(url).close()

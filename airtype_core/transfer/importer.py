@@ -152,12 +152,13 @@ def _predictions(predictor: Any, records: list[InkRecord], report: ImportReport)
         part = records[first : first + PREDICT_BATCH]
         try:
             probs += list(predictor.probabilities([r.ink for r in part]))
-        except InkError:  # one bad ink spoils the pass: find it, one by one
+        except Exception:  # noqa: BLE001 - one bad ink spoils the pass (InkError, or worse): find it, one by one
             for record in part:
                 try:
                     probs.append(predictor.probabilities([record.ink])[0])
-                except InkError as exc:
-                    report.add_problem(Problem(record.where, f"the model cannot read this ink: {exc}"))
+                except Exception as exc:  # noqa: BLE001 - a per-record failure is a problem of its record
+                    why = str(exc) if isinstance(exc, InkError) else f"{type(exc).__name__}: {str(exc)[:200]}"
+                    report.add_problem(Problem(record.where, f"the model cannot read this ink: {why}"))
                     report.refused += 1
                     probs.append(None)
     per_ink_ms = (time.perf_counter() - start) * 1000 / max(1, len(records))
