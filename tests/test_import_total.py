@@ -19,8 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select, text
 
-from airtype_core.formats import READ_FORMATS, reader
-from airtype_core.formats.records import InkRecord, Problem
+from airtype_core.formats import READ_FORMATS, guess_format, reader
+from airtype_core.formats.inkml import write_inkml
+from airtype_core.formats.records import FormatError, InkRecord, Problem
+from airtype_core.recognition.ink import Ink
 from airtype_core.storage.store import Storage
 from airtype_core.storage.tables import Participant, TrainingSample
 from airtype_core.transfer.importer import import_file
@@ -96,13 +98,17 @@ def test_an_import_killed_halfway_leaves_whole_batches_and_a_second_import_compl
     Storage(url).close()
     child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while _count(url)[0] < 2000 and child.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    seen = {0}  # every count another connection saw while the import ran: whole batches only
+    while max(seen) < 2000 and child.poll() is None and time.monotonic() < deadline:
+        seen.add(_count(url)[0])
+        time.sleep(0.02)
+    time.sleep(0.3)  # into the next batch, not on a batch's edge
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     stored, distinct, _ = _count(url)
     assert 2000 <= stored < 20_000, "the kill came too late to test anything"
-    assert stored % 1000 == 0 and distinct == stored  # whole batches only
+    assert all(count % 1000 == 0 for count in seen | {stored}), sorted(seen | {stored})
+    assert distinct == stored
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert _count(url) == (20_000, 20_000, 3)
@@ -141,24 +147,24 @@ def test_the_upgrade_keeps_samples_a_race_stored_twice_and_keys_the_oldest(db_ur
 
 # --- fuzzing ----------------------------------------------------------------------------------
 
-def reader_of(path: Path) -> str | None:
-    from airtype_core.formats import guess_format
-    from airtype_core.formats.records import FormatError
-
-    try:
-        return guess_format(path.name)
-    except FormatError:
-        return None
-
 
 def _seed_files() -> dict[str, list[bytes]]:
+    """The project's small test files of each format, as seeds to mutate."""
     seeds: dict[str, list[bytes]] = {fmt: [] for fmt in READ_FORMATS}
     for path in sorted(FORMATS_DATA.iterdir()):
-        fmt = reader_of(path)
+        try:
+            fmt = guess_format(path.name)
+        except FormatError:
+            continue
         if fmt in seeds:
             seeds[fmt].append(path.read_bytes())
     seeds["jsonl"].append(("\n".join(_line(i, "ana") for i in range(5)) + "\n").encode())
     seeds["unipen"].append(b'.PEN_DOWN\n0 0\n9 9\n.PEN_UP\n.SEGMENT CHARACTER 0 ? "a"\n')
+    out = io.StringIO()
+    write_inkml([InkRecord(Ink.from_strokes([[[i, 0, 0.0], [i + 9, 9, 0.1]], [[i, 5], [i + 3, 8]]]), "ab"[i], "ana",
+                           predicted_char="a", confidence=0.5, model_version="v1", source="canvas",
+                           created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)) for i in range(2)], out)
+    seeds["inkml"].append(out.getvalue().encode())
     return seeds
 
 
@@ -200,7 +206,8 @@ def mutated(draw, fmt: str) -> bytes:
         where = draw(st.integers(0, max(0, len(data) - 1)))
         kind = draw(st.sampled_from(["replace", "insert", "cut", "repeat"]))
         chunk = draw(st.binary(min_size=1, max_size=12) | st.sampled_from(
-            [b"[", b"]]]", b"NaN", b"1e999", b'"', b"\x00", b"<", b"-", b",", b"\n", b"\xff\xfe", b"\\ud800", b"[" * 3000]))
+            [b"[", b"]]]", b"NaN", b"1e999", b'"', b"\x00", b"<", b"-", b",", b"\n", b"\xff\xfe", b"\\ud800",
+             b"[" * 3000]))
         if kind == "replace":
             data[where:where + len(chunk)] = chunk
         elif kind == "insert":
