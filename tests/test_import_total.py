@@ -241,3 +241,11 @@ def test_import_of_any_file_raises_nothing_and_stores_what_it_reports(storage, f
     assert report.error is None and report.crashed is None, (report.error, report.crashed)
     assert report.read == report.stored + report.duplicates + report.refused
     assert storage.query_samples(per_page=1).total - before == report.stored
+
+
+@pytest.mark.parametrize("encoding", ["LTF-8", "rot13", "shift_jis", "utf-32", "idna", "punycode", "undefined"])
+def test_an_inkml_file_that_declares_an_encoding_expat_cannot_use_is_a_problem(encoding):
+    text = (f'<?xml version="1.0" encoding="{encoding}"?>\n<ink xmlns="http://www.w3.org/2003/InkML">'
+            '<traceGroup><annotation type="truth">a</annotation><trace>0 0, 9 9</trace></traceGroup></ink>\n')
+    items = list(reader("inkml")(io.BytesIO(text.encode())))
+    assert len(items) == 1 and isinstance(items[0], Problem) and "encoding" in items[0].message, items
