@@ -9,6 +9,11 @@ earlier batch stored and nothing half-written; with `all_or_nothing` the whole
 file is one transaction, rolled back if any record was bad. What is already
 stored is never changed. With a predictor, the model reads each batch (one
 forward pass) and its answer is stored with the sample.
+
+Nothing a file holds makes it raise: a bad record, a record the model or the
+database refuses, even a reader that fails, each becomes a line of the report
+(the first 1,000 kept, the rest counted). `report.failed` is true when nothing
+was read (an empty file, a wrong format), so that it is never shown as success.
 """
 
 from __future__ import annotations
