@@ -19,8 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select, text
 
-from airtype_core.formats import READ_FORMATS, reader
-from airtype_core.formats.records import InkRecord, Problem
+from airtype_core.formats import READ_FORMATS, guess_format, reader
+from airtype_core.formats.inkml import write_inkml
+from airtype_core.formats.records import FormatError, InkRecord, Problem
+from airtype_core.recognition.ink import Ink
 from airtype_core.storage.store import Storage
 from airtype_core.storage.tables import Participant, TrainingSample
 from airtype_core.transfer.importer import import_file
@@ -87,22 +89,26 @@ def test_two_imports_of_one_file_at_once_store_it_once(db_url, tmp_path):
 # --- killed halfway ---------------------------------------------------------------------------
 
 
-def test_an_import_killed_halfway_leaves_whole_batches_and_a_second_import_completes_it(tmp_path):
+def test_an_import_killed_halfway_leaves_whole_batches_and_a_second_import_completes_it(db_url, tmp_path):
     path = tmp_path / "big.jsonl"
     path.write_text("\n".join(_line(i, writer=f"w{i % 3}") for i in range(20_000)) + "\n")
-    url = f"sqlite:///{tmp_path / 'airtype.db'}"
+    url = db_url
     env = dict(os.environ, AIRTYPE_DATABASE_URL=url, AIRTYPE_MODEL_DIR=str(tmp_path / "models"))
     command = [sys.executable, "-m", "airtype_core", "import", str(path)]
     Storage(url).close()
     child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while _count(url)[0] < 2000 and child.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    seen = {0}  # every count another connection saw while the import ran: whole batches only
+    while max(seen) < 2000 and child.poll() is None and time.monotonic() < deadline:
+        seen.add(_count(url)[0])
+        time.sleep(0.02)
+    time.sleep(0.3)  # into the next batch, not on a batch's edge
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     stored, distinct, _ = _count(url)
     assert 2000 <= stored < 20_000, "the kill came too late to test anything"
-    assert stored % 1000 == 0 and distinct == stored  # whole batches only
+    assert all(count % 1000 == 0 for count in seen | {stored}), sorted(seen | {stored})
+    assert distinct == stored
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert _count(url) == (20_000, 20_000, 3)
@@ -141,24 +147,24 @@ def test_the_upgrade_keeps_samples_a_race_stored_twice_and_keys_the_oldest(db_ur
 
 # --- fuzzing ----------------------------------------------------------------------------------
 
-def reader_of(path: Path) -> str | None:
-    from airtype_core.formats import guess_format
-    from airtype_core.formats.records import FormatError
-
-    try:
-        return guess_format(path.name)
-    except FormatError:
-        return None
-
 
 def _seed_files() -> dict[str, list[bytes]]:
+    """The project's small test files of each format, as seeds to mutate."""
     seeds: dict[str, list[bytes]] = {fmt: [] for fmt in READ_FORMATS}
     for path in sorted(FORMATS_DATA.iterdir()):
-        fmt = reader_of(path)
+        try:
+            fmt = guess_format(path.name)
+        except FormatError:
+            continue
         if fmt in seeds:
             seeds[fmt].append(path.read_bytes())
     seeds["jsonl"].append(("\n".join(_line(i, "ana") for i in range(5)) + "\n").encode())
     seeds["unipen"].append(b'.PEN_DOWN\n0 0\n9 9\n.PEN_UP\n.SEGMENT CHARACTER 0 ? "a"\n')
+    out = io.StringIO()
+    write_inkml([InkRecord(Ink.from_strokes([[[i, 0, 0.0], [i + 9, 9, 0.1]], [[i, 5], [i + 3, 8]]]), "ab"[i], "ana",
+                           predicted_char="a", confidence=0.5, model_version="v1", source="canvas",
+                           created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)) for i in range(2)], out)
+    seeds["inkml"].append(out.getvalue().encode())
     return seeds
 
 
@@ -200,7 +206,8 @@ def mutated(draw, fmt: str) -> bytes:
         where = draw(st.integers(0, max(0, len(data) - 1)))
         kind = draw(st.sampled_from(["replace", "insert", "cut", "repeat"]))
         chunk = draw(st.binary(min_size=1, max_size=12) | st.sampled_from(
-            [b"[", b"]]]", b"NaN", b"1e999", b'"', b"\x00", b"<", b"-", b",", b"\n", b"\xff\xfe", b"\\ud800", b"[" * 3000]))
+            [b"[", b"]]]", b"NaN", b"1e999", b'"', b"\x00", b"<", b"-", b",", b"\n", b"\xff\xfe", b"\\ud800",
+             b"[" * 3000]))
         if kind == "replace":
             data[where:where + len(chunk)] = chunk
         elif kind == "insert":
@@ -234,3 +241,11 @@ def test_import_of_any_file_raises_nothing_and_stores_what_it_reports(storage, f
     assert report.error is None and report.crashed is None, (report.error, report.crashed)
     assert report.read == report.stored + report.duplicates + report.refused
     assert storage.query_samples(per_page=1).total - before == report.stored
+
+
+@pytest.mark.parametrize("encoding", ["LTF-8", "rot13", "shift_jis", "utf-32", "idna", "punycode", "undefined"])
+def test_an_inkml_file_that_declares_an_encoding_expat_cannot_use_is_a_problem(encoding):
+    text = (f'<?xml version="1.0" encoding="{encoding}"?>\n<ink xmlns="http://www.w3.org/2003/InkML">'
+            '<traceGroup><annotation type="truth">a</annotation><trace>0 0, 9 9</trace></traceGroup></ink>\n')
+    items = list(reader("inkml")(io.BytesIO(text.encode())))
+    assert len(items) == 1 and isinstance(items[0], Problem) and "encoding" in items[0].message, items

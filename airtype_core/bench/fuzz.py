@@ -179,7 +179,7 @@ def _predict(predictor: Any, ink: Ink, kind: str, report: FuzzReport) -> None:
 
 def _records(rng: np.random.Generator, count: int) -> list[InkRecord]:
     out = []
-    for i in range(count):
+    for _ in range(count):
         strokes = [_walk(rng, int(rng.integers(2, 20))) for _ in range(int(rng.integers(1, 3)))]
         label = CLASSES[int(rng.integers(0, len(CLASSES)))]
         out.append(InkRecord(Ink.from_strokes([s.round(2).tolist() for s in strokes]), label,

@@ -156,6 +156,9 @@ def _parse(stream: object) -> Iterator[Item]:
     except DefusedXmlException as exc:
         yield Problem("the file", f"refused: it declares XML entities or a DTD ({type(exc).__name__}); "
                                   "nothing after that point was read")
+    except (LookupError, ValueError) as exc:  # an encoding expat cannot use: unknown, multi-byte, not text
+        yield Problem("the file", f"cannot be read in the encoding its XML declaration names ({exc}); "
+                                  "what came before was read")
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
         yield Problem(f"line {line}, column {column}", "the XML is broken here (is the file truncated?); "

@@ -9,6 +9,11 @@ earlier batch stored and nothing half-written; with `all_or_nothing` the whole
 file is one transaction, rolled back if any record was bad. What is already
 stored is never changed. With a predictor, the model reads each batch (one
 forward pass) and its answer is stored with the sample.
+
+Nothing a file holds makes it raise: a bad record, a record the model or the
+database refuses, even a reader that fails, each becomes a line of the report
+(the first 1,000 kept, the rest counted). `report.failed` is true when nothing
+was read (an empty file, a wrong format), so that it is never shown as success.
 """
 
 from __future__ import annotations
@@ -152,12 +157,13 @@ def _predictions(predictor: Any, records: list[InkRecord], report: ImportReport)
         part = records[first : first + PREDICT_BATCH]
         try:
             probs += list(predictor.probabilities([r.ink for r in part]))
-        except InkError:  # one bad ink spoils the pass: find it, one by one
+        except Exception:  # noqa: BLE001 - one bad ink spoils the pass (InkError, or worse): find it, one by one
             for record in part:
                 try:
                     probs.append(predictor.probabilities([record.ink])[0])
-                except InkError as exc:
-                    report.add_problem(Problem(record.where, f"the model cannot read this ink: {exc}"))
+                except Exception as exc:  # noqa: BLE001 - a per-record failure is a problem of its record
+                    why = str(exc) if isinstance(exc, InkError) else f"{type(exc).__name__}: {str(exc)[:200]}"
+                    report.add_problem(Problem(record.where, f"the model cannot read this ink: {why}"))
                     report.refused += 1
                     probs.append(None)
     per_ink_ms = (time.perf_counter() - start) * 1000 / max(1, len(records))
