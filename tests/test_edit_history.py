@@ -130,3 +130,18 @@ def test_an_expired_delete_cannot_be_undone_even_before_it_is_purged(storage, mo
     with pytest.raises(InvalidInputError, match="30 days"):
         storage.undo_edit(edit.id)
     assert storage.list_edits() == []
+
+
+def test_undoing_the_delete_of_an_imported_sample_after_a_reimport_keeps_both(storage, tmp_path):
+    from airtype_core.transfer.importer import import_file
+
+    path = tmp_path / "one.jsonl"
+    path.write_text('{"label": "a", "strokes": [[[0, 0], [10, 20], [20, 0]]]}\n')
+    import_file(storage, str(path))
+    (first,) = [s.id for s in storage.iter_samples()]
+    storage.delete([first])
+    assert import_file(storage, str(path)).stored == 1  # the file again: its sample is back, under a new id
+    (delete,) = [e.id for e in storage.list_edits() if e.action == "delete"]
+
+    assert storage.undo_edit(delete) == 1  # the deleted copy comes back beside the reimported one
+    assert sorted(s.actual_char for s in storage.iter_samples()) == ["a", "a"]

@@ -159,6 +159,8 @@ def undo(s: Session, edit_id: int, undo_days: int) -> int:
                     row[name] = None  # removed since: the sample comes back without it
             if s.get(t, key) is not None:  # the id was taken since: the sample comes back under a new one
                 row.pop("id")
+            if row.get("import_key") and s.scalar(select(t.id).where(t.import_key == row["import_key"])):
+                row["import_key"] = None  # its file was imported again since: that copy keeps the key
             s.execute(insert(t), [row])
             restored += 1
     edit.undone_at = utcnow()
