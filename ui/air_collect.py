@@ -101,7 +101,12 @@ def _write_prompt(session: AirSession, char: str) -> None:
 
 
 def collect_form() -> None:
-    """Start a session of characters written in the air, or resume one."""
+    """In an expander: start a session of characters written in the air, or resume one."""
+    with st.expander("Collect in the air: a prompted session", expanded=MESSAGE in st.session_state):
+        _form()
+
+
+def _form() -> None:
     person = current_participant()
     try:
         waiting = core.open_sessions(get_storage())
