@@ -13,7 +13,12 @@ import pytest
 
 from airtype_core.air.gestures import INDEX_TIP
 from airtype_core.air.hand_tracking import AirWriter, HandFrame, replay
-from airtype_core.air.synthetic_hands import DEMO_STROKES, PINCH_GAP, synthetic_hand, synthetic_writing
+from airtype_core.air.synthetic_hands import (
+    DEMO_STROKES,
+    PINCH_GAP,
+    synthetic_hand,
+    synthetic_writing,
+)
 
 W, H = 640, 480
 FPS = 30.0

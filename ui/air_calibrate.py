@@ -11,9 +11,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from airtype_core.air.calibration import STEP_S, STEPS, CalibrationError, PinchThresholds, calibrate
+from airtype_core.air.calibration import (
+    STEP_S,
+    STEPS,
+    CalibrationError,
+    PinchThresholds,
+    calibrate,
+)
 from airtype_core.air.synthetic_hands import calibration_frames
-from airtype_core.storage.air_calibrations import air_calibration, reset_air_calibration, save_air_calibration
+from airtype_core.storage.air_calibrations import (
+    air_calibration,
+    reset_air_calibration,
+    save_air_calibration,
+)
 from ui.air_worker import POLL_S, AirSession
 from ui.feedback import current_participant
 from ui.resources import get_storage, user_errors
@@ -49,10 +59,11 @@ def _keep(thresholds: PinchThresholds) -> None:
     else:
         save_air_calibration(get_storage(), participant_id, thresholds.down, thresholds.up)
         whose = f"for {current_participant().name}"
-    st.session_state[MESSAGE] = (
-        "success", f"Calibrated {whose}: your pinch measured {thresholds.pinch:.2f}, your open hand "
-        f"{thresholds.open:.2f}; the pen now goes down below {thresholds.down:.2f} and up above {thresholds.up:.2f}.",
-    )  # fmt: skip
+    text = (
+        f"Calibrated {whose}: your pinch measured {thresholds.pinch:.2f}, your open hand {thresholds.open:.2f}; "
+        f"the pen now goes down below {thresholds.down:.2f} and up above {thresholds.up:.2f}."
+    )
+    st.session_state[MESSAGE] = ("success", text)
 
 
 def _with_the_demo_hand() -> None:

@@ -55,8 +55,8 @@ def active_collection() -> core.SessionState | None:
     if state.status != "active":
         _remember(None)
         if state.status == "finished":
-            st.session_state[MESSAGE] = ("success", f"Session #{state.id} finished: {state.answered} written in "
-                                         f"the air, {state.skipped} skipped.")  # fmt: skip
+            done = f"Session #{state.id} finished: {state.answered} written in the air, {state.skipped} skipped."
+            st.session_state[MESSAGE] = ("success", done)
         return None
     _remember(state.id)
     return state
