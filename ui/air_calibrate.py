@@ -34,17 +34,23 @@ DEMO_HAND = {"loose_gap": 0.22, "flickers": 0.1, "jitter_px": 1.5}  # a loose pi
 
 
 def _participant_id() -> int | None:
+    """The sidebar's participant (created again if the database lost them meanwhile), None for nobody."""
     person = current_participant()
     return get_storage().add_participant(person.name).id if person else None
 
 
 def saved_thresholds() -> tuple[float, float] | None:
-    """The participant's calibrated (down, up), or this session's without one; None: the defaults."""
+    """The participant's calibrated (down, up), or this session's without one; None: the defaults.
+    Read on every run of the page: reads only, so a participant missing from the database has none."""
+    from airtype_core.storage.records import NotFoundError
+
+    person = current_participant()
+    if person is None:
+        return st.session_state.get(UNSAVED)
     try:
-        participant_id = _participant_id()
-        if participant_id is None:
-            return st.session_state.get(UNSAVED)
-        kept = air_calibration(get_storage(), participant_id)
+        kept = air_calibration(get_storage(), get_storage().find_participant(person.name).id)
+    except NotFoundError:
+        return None
     except user_errors() as exc:
         st.session_state[MESSAGE] = ("error", f"The calibration could not be read: {exc}")
         return None

@@ -107,10 +107,15 @@ def collect_form() -> None:
 
 
 def _form() -> None:
+    from airtype_core.storage.records import NotFoundError
+
     person = current_participant()
     try:
         waiting = core.open_sessions(get_storage())
-        participant_id = get_storage().add_participant(person.name).id if person else None
+        participant_id = get_storage().find_participant(person.name).id if person else None
+    except NotFoundError:  # deleted in another tab
+        st.warning(f"{person.name} is no longer a participant (deleted meanwhile); choose another in the sidebar.")
+        return
     except user_errors() as exc:
         st.error(str(exc))
         return
