@@ -137,8 +137,7 @@ with video:
     calibration_panel(session)
     collecting = active_collection()
     if collecting is None:
-        with st.expander("Collect in the air: a prompted session"):
-            collect_form()
+        collect_form()
 
 # After the video on purpose: the component is on screen while the model loads.
 try:

@@ -9,8 +9,16 @@ import pytest
 
 from airtype_core.air.calibration import CalibrationError, PinchCalibration, calibrate
 from airtype_core.air.hand_tracking import AirConfig, HandFrame, replay
-from airtype_core.air.synthetic_hands import DEMO_STROKES, calibration_frames, synthetic_writing
-from airtype_core.storage.air_calibrations import air_calibration, reset_air_calibration, save_air_calibration
+from airtype_core.air.synthetic_hands import (
+    DEMO_STROKES,
+    calibration_frames,
+    synthetic_writing,
+)
+from airtype_core.storage.air_calibrations import (
+    air_calibration,
+    reset_air_calibration,
+    save_air_calibration,
+)
 from airtype_core.storage.records import InvalidInputError
 
 W, H = 640, 480

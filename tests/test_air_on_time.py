@@ -11,9 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from airtype_core.air.gestures import INDEX_TIP
+from airtype_core.air.gestures import INDEX_TIP, PenGesture
 from airtype_core.air.hand_tracking import AirWriter, HandFrame, replay
-from airtype_core.air.synthetic_hands import DEMO_STROKES, PINCH_GAP, synthetic_hand, synthetic_writing
+from airtype_core.air.synthetic_hands import (
+    DEMO_STROKES,
+    PINCH_GAP,
+    synthetic_hand,
+    synthetic_writing,
+)
 
 W, H = 640, 480
 FPS = 30.0
@@ -47,6 +52,13 @@ def test_a_loose_flickering_pinch_keeps_every_stroke_whole(char, seed):
     assert len(ink.strokes) == len(paths)
     for stroke, path in zip(ink.strokes, paths):
         assert np.linalg.norm(stroke[-1, :2] - path[-1]) < 15  # the end of the stroke is not lost
+
+
+def test_a_pinch_closing_at_the_threshold_goes_down_despite_one_frame_seen_above_it():
+    gesture = PenGesture(down_below=0.30, up_above=0.45, frames=2, lift_hold_s=0.1)
+    downs = [gesture.update(r, k / FPS) for k, r in enumerate([1.2, 0.27, 0.33, 0.26, 0.31, 0.25])]
+    assert downs.index(True) == 3  # two of the last three frames below 0.30: down, not waiting for two in a row
+    assert not PenGesture(0.30, 0.45, 2).update(0.2)  # and one frame alone is still no pinch
 
 
 def _pinched_line(up_frames: int) -> list[HandFrame]:

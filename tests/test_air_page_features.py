@@ -6,9 +6,24 @@ recognizer); the recognizer is the shipped model; each test has its own SQLite f
 
 from __future__ import annotations
 
-from test_air_page import AirPage, answers, page, predictor, stored  # noqa: F401
+import pytest
+from test_air_page import (  # noqa: F401
+    AirPage,
+    answers,
+    camera_session,
+    page,
+    play,
+    predictor,
+    stored,
+)
 
+from airtype_core.air.calibration import CalibrationError
 from airtype_core.air.hand_tracking import AirConfig
+from airtype_core.air.synthetic_hands import (
+    DEMO_STROKES,
+    calibration_frames,
+    synthetic_writing,
+)
 from airtype_core.insight.collection import open_sessions
 from airtype_core.storage.air_calibrations import air_calibration
 from airtype_core.storage.store import Storage
@@ -67,6 +82,29 @@ def test_the_demo_hand_calibrates_the_pinch_kept_for_the_participant_and_reset(p
         storage.close()
     assert page.session.config.pinch_down == AirConfig().pinch_down
     assert any("Calibration reset" in i.value for i in page.at.info)
+
+
+def test_the_camera_calibration_takes_its_steps_from_the_video_frames_then_writing_resumes(predictor):  # noqa: F811
+    steps = calibration_frames(loose_gap=0.24, flickers=0.1, jitter_px=1.5)
+    writing = synthetic_writing(DEMO_STROKES["L"], jitter_px=1.0)
+    session, _ = camera_session(steps + writing)
+    session.use(predictor)
+    session.processor.calibrate()
+    play(session, 10)
+    running = session.processor.calibration()
+    assert running.prompt.startswith("Step 1 of 3: Pinch") and not running.done
+    with pytest.raises(CalibrationError, match="not finished"):
+        running.result()
+    play(session, len(steps) - 10)
+    assert running.done
+    thresholds = running.result()
+    assert thresholds.down > AirConfig().pinch_down  # this pinch is loose: the pen goes down above 0.30
+    session.processor.end_calibration()
+    session.use_thresholds(thresholds.down, thresholds.up)
+    play(session, len(writing))  # no frame went to the writer while calibrating; now they do
+    [item] = answers(session, 1)
+    assert item.prediction.char == "L"
+    session.close()
 
 
 def prompt(page: AirPage) -> str:  # noqa: F811

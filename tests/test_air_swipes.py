@@ -6,8 +6,18 @@ import numpy as np
 import pytest
 
 from airtype_core.air.hand_tracking import HandFrame
-from airtype_core.air.swipes import SWIPE_LEFT, SWIPE_RIGHT, SwipeDetector, replay_events
-from airtype_core.air.synthetic_hands import DEMO_STROKES, demo_frames, swipe_frames, synthetic_writing
+from airtype_core.air.swipes import (
+    SWIPE_LEFT,
+    SWIPE_RIGHT,
+    SwipeDetector,
+    replay_events,
+)
+from airtype_core.air.synthetic_hands import (
+    DEMO_STROKES,
+    demo_frames,
+    swipe_frames,
+    synthetic_writing,
+)
 
 
 def swipes(frames: list[HandFrame]) -> list[str]:

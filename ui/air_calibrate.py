@@ -11,9 +11,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from airtype_core.air.calibration import STEP_S, STEPS, CalibrationError, PinchThresholds, calibrate
+from airtype_core.air.calibration import (
+    STEP_S,
+    STEPS,
+    CalibrationError,
+    PinchThresholds,
+    calibrate,
+)
 from airtype_core.air.synthetic_hands import calibration_frames
-from airtype_core.storage.air_calibrations import air_calibration, reset_air_calibration, save_air_calibration
+from airtype_core.storage.air_calibrations import (
+    air_calibration,
+    reset_air_calibration,
+    save_air_calibration,
+)
 from ui.air_worker import POLL_S, AirSession
 from ui.feedback import current_participant
 from ui.resources import get_storage, user_errors
@@ -24,17 +34,23 @@ DEMO_HAND = {"loose_gap": 0.22, "flickers": 0.1, "jitter_px": 1.5}  # a loose pi
 
 
 def _participant_id() -> int | None:
+    """The sidebar's participant (created again if the database lost them meanwhile), None for nobody."""
     person = current_participant()
     return get_storage().add_participant(person.name).id if person else None
 
 
 def saved_thresholds() -> tuple[float, float] | None:
-    """The participant's calibrated (down, up), or this session's without one; None: the defaults."""
+    """The participant's calibrated (down, up), or this session's without one; None: the defaults.
+    Read on every run of the page: reads only, so a participant missing from the database has none."""
+    from airtype_core.storage.records import NotFoundError
+
+    person = current_participant()
+    if person is None:
+        return st.session_state.get(UNSAVED)
     try:
-        participant_id = _participant_id()
-        if participant_id is None:
-            return st.session_state.get(UNSAVED)
-        kept = air_calibration(get_storage(), participant_id)
+        kept = air_calibration(get_storage(), get_storage().find_participant(person.name).id)
+    except NotFoundError:
+        return None
     except user_errors() as exc:
         st.session_state[MESSAGE] = ("error", f"The calibration could not be read: {exc}")
         return None
@@ -49,10 +65,11 @@ def _keep(thresholds: PinchThresholds) -> None:
     else:
         save_air_calibration(get_storage(), participant_id, thresholds.down, thresholds.up)
         whose = f"for {current_participant().name}"
-    st.session_state[MESSAGE] = (
-        "success", f"Calibrated {whose}: your pinch measured {thresholds.pinch:.2f}, your open hand "
-        f"{thresholds.open:.2f}; the pen now goes down below {thresholds.down:.2f} and up above {thresholds.up:.2f}.",
-    )  # fmt: skip
+    text = (
+        f"Calibrated {whose}: your pinch measured {thresholds.pinch:.2f}, your open hand {thresholds.open:.2f}; "
+        f"the pen now goes down below {thresholds.down:.2f} and up above {thresholds.up:.2f}."
+    )
+    st.session_state[MESSAGE] = ("success", text)
 
 
 def _with_the_demo_hand() -> None:

@@ -55,8 +55,8 @@ def active_collection() -> core.SessionState | None:
     if state.status != "active":
         _remember(None)
         if state.status == "finished":
-            st.session_state[MESSAGE] = ("success", f"Session #{state.id} finished: {state.answered} written in "
-                                         f"the air, {state.skipped} skipped.")  # fmt: skip
+            done = f"Session #{state.id} finished: {state.answered} written in the air, {state.skipped} skipped."
+            st.session_state[MESSAGE] = ("success", done)
         return None
     _remember(state.id)
     return state
@@ -101,11 +101,21 @@ def _write_prompt(session: AirSession, char: str) -> None:
 
 
 def collect_form() -> None:
-    """Start a session of characters written in the air, or resume one."""
+    """In an expander: start a session of characters written in the air, or resume one."""
+    with st.expander("Collect in the air: a prompted session", expanded=MESSAGE in st.session_state):
+        _form()
+
+
+def _form() -> None:
+    from airtype_core.storage.records import NotFoundError
+
     person = current_participant()
     try:
         waiting = core.open_sessions(get_storage())
-        participant_id = get_storage().add_participant(person.name).id if person else None
+        participant_id = get_storage().find_participant(person.name).id if person else None
+    except NotFoundError:  # deleted in another tab
+        st.warning(f"{person.name} is no longer a participant (deleted meanwhile); choose another in the sidebar.")
+        return
     except user_errors() as exc:
         st.error(str(exc))
         return

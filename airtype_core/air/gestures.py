@@ -69,11 +69,13 @@ def is_open_hand(points: np.ndarray, pinch_up: float) -> bool:
 
 
 class PenGesture:
-    """A debounced Schmitt trigger: down below `down_below`, up above `up_above`, each after `frames` frames in a row.
+    """A debounced Schmitt trigger: down below `down_below`, up above `up_above`.
 
-    Lifting also needs the pinch open for `lift_hold_s` seconds (from its first open
-    frame to the current one): a loose pinch seen open for a moment inside a stroke
-    keeps the pen down, while a pinch closing puts it down without waiting.
+    Down needs `frames` of the last `frames + 1` frames below (a loose pinch hovers
+    at the threshold: one frame seen above it must not hold the pen up while the
+    finger sets off). Up needs `frames` frames in a row above, and the pinch open
+    for `lift_hold_s` seconds (from its first open frame to the current one): a
+    loose pinch seen open for a moment inside a stroke keeps the pen down.
     """
 
     def __init__(self, down_below: float, up_above: float, frames: int, lift_hold_s: float = 0.0) -> None:
@@ -84,11 +86,18 @@ class PenGesture:
         self.down = False
         self._streak = 0  # frames in a row that asked for the other state
         self._since: float | None = None  # ... the time of the first of them
+        self._last: list[bool] = []  # while up: whether each of the last frames asked for the pen to go down
         self.change_began: float | None = None  # the time of the first frame of the last change
 
     def update(self, ratio: float, t: float | None = None) -> bool:
         """Feed one frame's pinch ratio (and its time); returns True on the frame the pen state changes."""
         wants_change = ratio > self.up_above if self.down else ratio < self.down_below
+        if not self.down:  # down: `frames` of the last `frames + 1` below, as a pinch hovering at the threshold is
+            self._last = (self._last + [wants_change])[-(self.frames + 1):]
+            if wants_change and sum(self._last) >= self.frames:
+                self.down, self._streak, self._since, self._last = True, 0, None, []
+                return True
+            return False
         if not wants_change:
             self._streak, self._since = 0, None
             return False

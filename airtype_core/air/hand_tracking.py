@@ -188,7 +188,7 @@ class AirWriter:
         self._glitch.reset()
         self._held: list[tuple[float, np.ndarray]] = []  # doubted frames (time, (21, 3) px): a glitch, or a pose change
         # the raw fingertip and pinch ratio of the last frames, (x, y, t, ratio): a pen-down starts there
-        self._recent: deque[tuple[float, float, float, float]] = deque(maxlen=self.config.debounce_frames)
+        self._recent: deque[tuple[float, float, float, float]] = deque(maxlen=self.config.debounce_frames + 1)
         self._strokes: list[list[list[float]]] = []  # finished strokes of this character, points [x, y, t]
         self._stroke: list[list[float]] | None = None  # the open stroke while the pen is down, points [x, y, t, ratio]
         self._last_ink_t: float | None = None  # when the pen was last down
@@ -244,7 +244,9 @@ class AirWriter:
         if changed and self._pen.down:
             # The debounce frames belong to the stroke, filtered afresh from where the fingertip was then.
             self._filter.reset()
-            self._stroke = [[*self._filter(ft, (x, y)), ft, r] for x, y, ft, r in self._recent]
+            recent = list(self._recent)
+            first = next(k for k, p in enumerate(recent) if p[3] < self.config.pinch_down)
+            self._stroke = [[*self._filter(ft, (x, y)), ft, r] for x, y, ft, r in recent[first:]]
             tip = self._stroke[-1][:2]
         else:
             tip = self._filter(t, points[INDEX_TIP, :2])

@@ -14,7 +14,7 @@ before the next one counts, so the hand coming back is not a second swipe.
 from __future__ import annotations
 
 from collections import deque
-from typing import Iterable
+from collections.abc import Iterable
 
 from .gestures import MIDDLE_MCP, WRIST, is_open_hand, palm_size, to_pixels
 from .hand_tracking import AirConfig, AirEvent, AirWriter, HandFrame
@@ -62,7 +62,7 @@ class SwipeDetector:
         self._track.append((frame.t, float(centre[0]), float(centre[1]), palm_size(points)))
         while frame.t - self._track[0][0] > self.window_s:
             self._track.popleft()
-        t0, x0, y0, palm0 = self._track[0]
+        _, x0, y0, palm0 = self._track[0]
         dx, dy = centre[0] - x0, centre[1] - y0
         if abs(dx) >= self.distance * palm0 and abs(dy) < abs(dx) / 2:
             self._track.clear()
