@@ -93,16 +93,27 @@ def read_writers(characters: Sequence, predictor: Predictor, batch: int = 256) -
 
 
 def simulations(writers: list[Writer], per_writer: int, seed: int = 0):
-    """(writer, memory indices, query indices): first `per_writer` in file order, then random draws."""
+    """(kind, writer, memory indices, query indices): the first `per_writer` inks in file order and in
+    character order (a writer going through 0-9, A-Z, a-z, as a prompted session may), then random draws."""
     rng = np.random.default_rng(seed)
     for w in writers:
         n = len(w.labels)
         if n >= 2 * per_writer:
-            yield w, np.arange(per_writer), np.arange(per_writer, n)
+            yield "file order", w, np.arange(per_writer), np.arange(per_writer, n)
+            by_char = np.argsort(w.labels, kind="stable")
+            yield "character order", w, np.sort(by_char[:per_writer]), np.sort(by_char[per_writer:])
         for m in MEMORY_SIZES:
             for _ in range(DRAWS if n >= 2 * m else 0):
                 order = rng.permutation(n)
-                yield w, np.sort(order[:m]), np.sort(order[m:])
+                yield "random", w, np.sort(order[:m]), np.sort(order[m:])
+
+
+def _weights(sims: list) -> np.ndarray:
+    """Answers in an order (file or character order) and answers at random count half each, and within
+    a kind of simulation each simulated writer counts the same."""
+    kinds = {kind: sum(1 for k, *_ in sims if k == kind) for kind, *_ in sims}
+    share = {kind: 0.5 if kind == "random" else 0.5 / (len(kinds) - 1) for kind in kinds}
+    return np.concatenate([np.full(len(q), share[kind] / (len(q) * kinds[kind])) for kind, _, _, q in sims])
 
 
 def _memory(w: Writer, idx: np.ndarray) -> Memory:
@@ -114,20 +125,17 @@ def fit_memory(training: Sequence, held_out: Sequence, predictor: Predictor, per
     mean, std = size_statistics(training)
     base = MemoryParams(1, 1.0, 0.0, 1.0, 0.0, tuple(map(tuple, mean)), tuple(map(tuple, std)))
     sims = list(simulations(read_writers(held_out, predictor), per_writer))
-    logp, size, labels, weight = [], [], [], []
-    in_order = sum(len(q) for _, m, q in sims if m[-1] == len(m) - 1)
-    for w, mem, query in sims:
+    logp, size, labels = [], [], []
+    for _, w, mem, query in sims:
         memory = _memory(w, mem)
         logp.append(np.log(np.maximum(w.probs[query], 1e-12)))
         size.append(size_scores(memory, w.sizes[query], [FRAME] * len(query), base))
         labels.append(w.labels[query])
-        # file-order and random simulations count equally, whatever their number of reads
-        weight.append(np.full(len(query), 1 / in_order if mem[-1] == len(mem) - 1 else 1 / (_reads(sims) - in_order)))
-    logp_all, size_all, y, wt = np.concatenate(logp), np.concatenate(size), np.concatenate(labels), np.concatenate(weight)
+    logp_all, size_all, y, wt = np.concatenate(logp), np.concatenate(size), np.concatenate(labels), _weights(sims)
     best, best_score = None, -1.0
     for k, temperature, gap in itertools.product(GRID_K, GRID_TEMPERATURE, GRID_SIZE_GAP):
         knn = np.concatenate([knn_scores(_memory(w, m), w.embeddings[q], k, temperature, w.sizes[q], [FRAME] * len(q),
-                                         gap) for w, m, q in sims])
+                                         gap) for _, w, m, q in sims])
         for kw, sw in itertools.product(GRID_KNN_WEIGHT, GRID_SIZE_WEIGHT):
             pred = (logp_all + kw * knn + sw * size_all).argmax(axis=1)
             top1, folded = (wt * (pred == y)).sum() / wt.sum(), (wt * (FOLD_INDEX[pred] == FOLD_INDEX[y])).sum() / wt.sum()
@@ -137,8 +145,10 @@ def fit_memory(training: Sequence, held_out: Sequence, predictor: Predictor, per
     k, temperature, gap, kw, sw, top1, folded = best
     fitted_on = {
         "what": "UNIPEN train_r01_v07: size statistics from the training writers; weights from the "
-                "held-out writers simulated as users (first answers in file order, and random draws "
-                f"of {', '.join(map(str, MEMORY_SIZES))} answers)",
+                f"held-out writers simulated as users ({per_writer} first answers in file order and in "
+                f"character order, and random draws of {', '.join(map(str, MEMORY_SIZES))} answers; "
+                "ordered and random answers weigh half each, each writer within a kind the same)",
+        "k_temperature_size_gap_weights": [k, temperature, gap, kw, sw],
         "training_inks": len(training), "held_out_inks": len(held_out), "simulations": len(sims),
         "reads": int(len(y)),
         "without_memory": {"top1": float((wt * (base_pred == y)).sum() / wt.sum()),
@@ -147,9 +157,6 @@ def fit_memory(training: Sequence, held_out: Sequence, predictor: Predictor, per
     }
     return MemoryParams(k, temperature, kw, sw, gap, base.size_mean, base.size_std, fitted_on)
 
-
-def _reads(sims: list) -> int:
-    return sum(len(q) for _, _, q in sims)
 
 
 def fit_shipped(unipen_path: str, predictor: Predictor, per_writer: int = 20) -> MemoryParams:
