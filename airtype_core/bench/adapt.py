@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..formats.jsonl import read_jsonl
-from ..recognition.charset import CLASS_INDEX, CLASSES
+from ..recognition.charset import CLASS_INDEX
 from ..recognition.evaluation import summarize
 from ..recognition.features import featurize
 from ..recognition.ink import InkError, LabeledInk
@@ -97,7 +97,8 @@ def run_bench(data_path: str, per_writer: int = 20) -> dict[str, Any]:
     b, a = summarize(np.concatenate(before), y), summarize(np.concatenate(after), y)
     return {
         "model_version": predictor.version,
-        "memory": {k: v for k, v in predictor.memory_params.__dict__.items() if not k.startswith("size_")},
+        "memory": {k: v for k, v in predictor.memory_params.__dict__.items()
+                   if k not in ("size_mean", "size_std", "fitted_on")},
         "writers": len(writers), "per_writer": per_writer, "stored_answers": len(latencies), "read": len(y),
         "unreadable_lines": len(errors),
         "before": b, "after": a,
@@ -130,5 +131,3 @@ def format_report(r: dict[str, Any], data_path: str) -> str:
                  f"{r['cpus']} CPUs")
     return "\n".join(lines)
 
-
-__all__ = ["run_bench", "format_report", "CLASSES"]
