@@ -36,6 +36,7 @@ GRID_SIZE_GAP = (0.0, 0.25, 0.5, 1.0)
 MEMORY_SIZES = (5, 20, 60)  # answers stored per simulated writer, in random draws
 DRAWS = 2  # random draws per writer and memory size
 MIN_STD = 0.05
+UNSEEN_STD = 1.0  # the spread given to a class with no ink to measure: its size tells almost nothing
 FOLD_INDEX = np.array([CLASS_INDEX[fold(c)] for c in CLASSES])
 FRAME = "import:raw"
 
@@ -63,14 +64,18 @@ def size_statistics(characters: Sequence, rounds: int = 10) -> tuple[np.ndarray,
     owner = np.array([w_index[c.writer] for c in characters])
     scale = np.zeros((len(writers), 2))
     mean = np.zeros((NUM_CLASSES, 2))
+    seen = [c for c in range(NUM_CLASSES) if (labels == c).any()]  # a class never seen says nothing: mean 0, wide
+    anchor = CLASS_INDEX["0"] if CLASS_INDEX["0"] in seen else seen[0]
     for _ in range(rounds):  # size = writer scale + class mean + noise, solved by alternating means
-        for c in range(NUM_CLASSES):
+        for c in seen:
             mean[c] = (sizes[labels == c] - scale[owner[labels == c]]).mean(axis=0)
-        mean -= mean[CLASS_INDEX["0"]]  # anchor: scales are "the height of this writer's digits"
+        mean[seen] -= mean[anchor]  # anchor: scales are "the height of this writer's digits"
         for w in range(len(writers)):
             scale[w] = (sizes[owner == w] - mean[labels[owner == w]]).mean(axis=0)
     residual = sizes - scale[owner] - mean[labels]
-    std = np.array([np.maximum(residual[labels == c].std(axis=0), MIN_STD) for c in range(NUM_CLASSES)])
+    std = np.full((NUM_CLASSES, 2), UNSEEN_STD)
+    for c in seen:
+        std[c] = np.maximum(residual[labels == c].std(axis=0), MIN_STD)
     return mean, std
 
 
