@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import pytest
 from browser_support import browser, draw_glyph, streamlit_server  # noqa: F401
-from test_browser_draw import choose, open_draw_page, samples_of, wait_prediction, wait_stored
-
-from airtype_core.storage.records import SampleFilter  # noqa: F401  (samples_of reads with it)
+from test_browser_draw import (
+    choose,
+    open_draw_page,
+    samples_of,
+    wait_prediction,
+    wait_stored,
+)
 
 
 @pytest.fixture(scope="module")

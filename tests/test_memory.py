@@ -11,7 +11,12 @@ from airtype_core.recognition.memory import InkSize, Memory, size_scores
 from airtype_core.recognition.modelstore import ModelStore
 from airtype_core.recognition.predictor import Predictor
 from airtype_core.settings import get_settings
-from airtype_core.storage.memory import MemoryBank, memory_size, read_with_memory, reset_memory
+from airtype_core.storage.memory import (
+    MemoryBank,
+    memory_size,
+    read_with_memory,
+    reset_memory,
+)
 from airtype_core.storage.records import NewSample
 from airtype_core.storage.store import Storage
 

@@ -17,15 +17,22 @@ Two things are learned (recognition/memory.py says how they are used):
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from ..recognition.charset import CLASS_INDEX, CLASSES, NUM_CLASSES, fold
 from ..recognition.features import featurize
 from ..recognition.ink import InkError
-from ..recognition.memory import InkSize, Memory, MemoryParams, knn_scores, size_scores, unit_rows
+from ..recognition.memory import (
+    InkSize,
+    Memory,
+    MemoryParams,
+    knn_scores,
+    size_scores,
+    unit_rows,
+)
 from ..recognition.predictor import Predictor
 
 GRID_K = (1, 3, 5, 10)
@@ -79,7 +86,8 @@ def size_statistics(characters: Sequence, rounds: int = 10) -> tuple[np.ndarray,
     return mean, std
 
 
-def read_writers(characters: Sequence, predictor: Predictor, batch: int = 256) -> list[Writer]:
+def readable_by_writer(characters: Sequence, predictor: Predictor) -> dict[str, list]:
+    """Writer -> their inks the model can read (a dot cannot be), in the order given."""
     by_writer: dict[str, list] = {}
     for c in characters:
         try:
@@ -87,6 +95,11 @@ def read_writers(characters: Sequence, predictor: Predictor, batch: int = 256) -
         except InkError:
             continue
         by_writer.setdefault(c.writer, []).append(c)
+    return by_writer
+
+
+def read_writers(characters: Sequence, predictor: Predictor, batch: int = 256) -> list[Writer]:
+    by_writer = readable_by_writer(characters, predictor)
     out = []
     for name in sorted(by_writer):
         items = by_writer[name]
@@ -155,7 +168,7 @@ def fit_memory(training: Sequence, held_out: Sequence, predictor: Predictor, per
                 "ordered and random answers weigh half each, each writer within a kind the same)",
         "k_temperature_size_gap_weights": [k, temperature, gap, kw, sw],
         "training_inks": len(training), "held_out_inks": len(held_out), "simulations": len(sims),
-        "reads": int(len(y)),
+        "reads": len(y),
         "without_memory": {"top1": float((wt * (base_pred == y)).sum() / wt.sum()),
                            "top1_folded": float((wt * (FOLD_INDEX[base_pred] == FOLD_INDEX[y])).sum() / wt.sum())},
         "with_memory": {"top1": float(top1), "top1_folded": float(folded)},
