@@ -144,3 +144,25 @@ def test_the_writers_size_tells_small_o_from_large_o(predictor):
     o, big_o = CLASS_INDEX["o"], CLASS_INDEX["O"]
     assert scores[0, o] > scores[0, big_o]
     assert scores[1, big_o] > scores[1, o]
+
+
+def test_the_participants_page_resets_a_memory_and_keeps_the_samples(db_file):
+    from test_insight_pages import app_on, open_storage, run, texts
+
+    from airtype_core.storage.memory import memory_size
+    from airtype_core.storage.records import NewSample
+
+    storage = open_storage(db_file)
+    ada = storage.add_participant("Ada")
+    ink = _stroke()
+    storage.save_samples([NewSample(ink, c, "manual", participant_id=ada.id, area=(320, 320)) for c in "1lI"])
+    storage.close()
+    at = app_on("pages/participants.py")
+    assert "Memory: 3 stored answers change Ada's next predictions." in texts(at)
+    at.button(key=f"participants-memory-{ada.id}").click()
+    run(at)
+    assert "Ada's memory starts empty again (3 answers no longer count; the samples are kept)." in texts(at)
+    assert "Memory: 0 stored answers change Ada's next predictions." in texts(at)
+    storage = open_storage(db_file)
+    assert memory_size(storage, ada.id) == 0 and storage.participant_sample_count(ada.id) == 3
+    storage.close()
