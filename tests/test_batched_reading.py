@@ -1,4 +1,4 @@
-"""The batched path: `import --predict` reads the next batch while it stores this one, same answers."""
+"""The batched path: `import --predict` stores each ink's own answer over several batches."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def test_the_features_gradient_is_numpys():
 
 
 def test_import_with_predict_over_several_batches_stores_each_inks_own_answer(tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "BATCH", 40)  # several batches, read ahead, from a small file
+    monkeypatch.setattr(importer, "BATCH", 40)  # several batches from a small file
     path = tmp_path / "inks.jsonl"
     write_synthetic(path, 130)
     lines = path.read_text().splitlines()

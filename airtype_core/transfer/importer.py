@@ -14,7 +14,6 @@ forward pass) and its answer is stored with the sample.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -94,7 +93,7 @@ def _batches(items: Iterable[InkRecord | Problem], report: ImportReport) -> Iter
         yield batch
 
 
-def _predictions(predictor: Any, records: list[InkRecord], problems: list[Problem]) -> list[dict[str, Any] | None]:
+def _predictions(predictor: Any, records: list[InkRecord], report: ImportReport) -> list[dict[str, Any] | None]:
     """The model's answer for each record (None where the ink cannot be featurized), one forward pass."""
     start = time.perf_counter()
     probs: list[Any] = []
@@ -107,7 +106,7 @@ def _predictions(predictor: Any, records: list[InkRecord], problems: list[Proble
                 try:
                     probs.append(predictor.probabilities([record.ink])[0])
                 except InkError as exc:
-                    problems.append(Problem(record.where, f"the model cannot read this ink: {exc}"))
+                    report.problems.append(Problem(record.where, f"the model cannot read this ink: {exc}"))
                     probs.append(None)
     per_ink_ms = (time.perf_counter() - start) * 1000 / max(1, len(records))
     version = predictor.version
@@ -154,9 +153,8 @@ def import_file(
     start = time.perf_counter()
     try:
         with storage.importing(all_or_nothing=all_or_nothing, dry_run=dry_run) as batches:
-            for batch, predictions, problems in _read_ahead(_batches(read(source), report), predictor):
-                report.problems += problems
-                _store(batches, batch, predictions, report, with_model=predictor is not None)
+            for batch in _batches(read(source), report):
+                _store(batches, batch, predictor, report)
                 if progress is not None:
                     progress(ImportProgress(report.read, report.stored, report.duplicates, len(report.problems)))
             if all_or_nothing and report.problems and not dry_run:
@@ -173,33 +171,14 @@ def import_file(
     return report
 
 
-def _read_ahead(batches: Iterable[list[InkRecord]], predictor: Any) -> Iterator[tuple[list[InkRecord], list, list]]:
-    """(batch, the model's answers or Nones, problems): the model reads the next batch on a thread of
-    its own while the caller stores this one (the LSTM lets go of the GIL, so the two use two cores)."""
-    if predictor is None:
-        for batch in batches:
-            yield batch, [None] * len(batch), []
-        return
-    with ThreadPoolExecutor(1) as pool:
-        pending = None
-        for batch in batches:
-            problems: list[Problem] = []
-            following = (batch, pool.submit(_predictions, predictor, list(batch), problems), problems)
-            if pending is not None:
-                yield pending[0], pending[1].result(), pending[2]
-            pending = following
-        if pending is not None:
-            yield pending[0], pending[1].result(), pending[2]
-
-
-def _store(batches: Any, batch: Sequence[InkRecord], predictions: list, report: ImportReport, *,
-           with_model: bool) -> None:
-    keep = [(r, p) for r, p in zip(batch, predictions) if not with_model or p is not None]
+def _store(batches: Any, batch: Sequence[InkRecord], predictor: Any, report: ImportReport) -> None:
+    predictions = _predictions(predictor, list(batch), report) if predictor is not None else [None] * len(batch)
+    keep = [(r, p) for r, p in zip(batch, predictions) if predictor is None or p is not None]
     outcome = batches.add([to_new_sample(r, p) for r, p in keep], [r.writer for r, _ in keep])
     for index, message in outcome.rejected:
         report.problems.append(Problem(keep[index][0].where, message))
     report.stored += len(outcome.stored)
-    report.predicted += len(outcome.stored) if with_model else 0
+    report.predicted += len(outcome.stored) if predictor is not None else 0
     report.duplicates += outcome.duplicates
 
 
