@@ -25,7 +25,8 @@ from ui.camera_probe import camera_error
 from ui.feedback import last_answer_undo, prediction_panel
 from ui.ink_svg import ink_thumbnail_svg
 from ui.navigation import enter_through_app
-from ui.resources import Unavailable, get_predictor
+from ui.resources import Unavailable
+from ui.writer_memory import reader_for_participant
 
 enter_through_app(__file__)
 
@@ -141,7 +142,7 @@ with video:
 
 # After the video on purpose: the component is on screen while the model loads.
 try:
-    session.use(get_predictor())
+    session.use(reader_for_participant("air"))
 except Unavailable as exc:
     session.use(None, str(exc))
     st.error(str(exc))

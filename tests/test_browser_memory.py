@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import pytest
 from browser_support import browser, draw_glyph, streamlit_server  # noqa: F401
-from test_browser_draw import choose, open_draw_page, samples_of, wait_prediction, wait_stored
-
-from airtype_core.storage.records import SampleFilter  # noqa: F401  (samples_of reads with it)
+from test_browser_draw import (
+    choose,
+    open_draw_page,
+    samples_of,
+    wait_prediction,
+    wait_stored,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +31,7 @@ def test_a_corrected_character_is_read_right_the_next_time(browser, app):
 
     draw_glyph(page, "1")
     first = wait_prediction(page, strokes=1)
-    meant = next(c for c in ("1", "I", "l") if c != first)
+    meant = next(c for c in ("I", "1", "l") if c != first)
     choose(page, "Not right?", meant)
     wait_stored(page)
     [sample] = samples_of(db_url, "Mia")

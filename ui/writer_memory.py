@@ -1,6 +1,7 @@
 """Reading an ink for the sidebar's participant, with their memory (their stored answers).
 
     prediction = read_for_participant(ink, "canvas", (320, 320))   # (width, height) of the writing area
+    session.use(reader_for_participant("air"))                      # a predictor for another thread
 
 The memory bank (embeddings of stored answers, per process) is created once per
 database. Without a participant, with the memory turned off (AIRTYPE_MEMORY=0),
@@ -19,7 +20,7 @@ from ui.resources import get_predictor, get_storage, user_errors
 
 if TYPE_CHECKING:
     from airtype_core.recognition.ink import Ink
-    from airtype_core.recognition.predictor import Prediction
+    from airtype_core.recognition.predictor import Prediction, Predictor
     from airtype_core.storage.memory import MemoryBank
 
 
@@ -30,18 +31,40 @@ def _memory_bank(url: str) -> "MemoryBank":
     return MemoryBank(get_storage())
 
 
-def read_for_participant(ink: "Ink", source: str, area: tuple[float, float] | None) -> "Prediction":
-    """The prediction of `ink`; raises InkError / Unavailable as `predictor.predict` does."""
-    from airtype_core.storage.memory import read_with_memory
+class ParticipantReader:
+    """The predictor, reading with one participant's memory. The Air page hands one to its recognizer
+    thread, which has no page state of its own to ask who is writing."""
 
+    def __init__(self, predictor: "Predictor", bank: "MemoryBank | None", participant_id: int | None,
+                 source: str, area: tuple[float, float] | None) -> None:
+        self.predictor, self.bank, self.participant_id = predictor, bank, participant_id
+        self.source, self.area = source, area
+
+    def predict(self, ink: "Ink") -> "Prediction":
+        from airtype_core.storage.memory import read_with_memory
+
+        return read_with_memory(self.predictor, self.bank, ink, self.participant_id, self.source, self.area)
+
+    def __getattr__(self, name: str):
+        return getattr(self.predictor, name)
+
+
+def reader_for_participant(source: str, area: tuple[float, float] | None = None) -> ParticipantReader:
+    """The predictor with the sidebar participant's memory; `area` is the writing area (width, height)
+    in the ink's units, None when unknown (the camera's frame: sizes are then compared in its pixels).
+    Raises Unavailable as get_predictor does."""
     predictor = get_predictor()
     person = current_participant()
-    bank, participant_id = None, None
     if person is not None and predictor.memory_params is not None:
         try:
-            storage = get_storage()
-            participant_id = storage.find_participant(person.name).id
-            bank = _memory_bank(get_settings().database_url)
+            participant_id = get_storage().find_participant(person.name).id
+            return ParticipantReader(predictor, _memory_bank(get_settings().database_url), participant_id,
+                                     source, area)
         except user_errors():  # not stored yet, or no database: the model reads alone
-            bank, participant_id = None, None
-    return read_with_memory(predictor, bank, ink, participant_id, source, area)
+            pass
+    return ParticipantReader(predictor, None, None, source, area)
+
+
+def read_for_participant(ink: "Ink", source: str, area: tuple[float, float] | None) -> "Prediction":
+    """The prediction of `ink`; raises InkError / Unavailable as `predictor.predict` does."""
+    return reader_for_participant(source, area).predict(ink)

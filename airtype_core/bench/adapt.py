@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from ..formats.jsonl import read_jsonl
-from ..recognition.charset import CLASS_INDEX, CLASSES
+from ..learning.memoryfit import readable_by_writer
+from ..recognition.charset import CLASS_INDEX
 from ..recognition.evaluation import summarize
-from ..recognition.features import featurize
-from ..recognition.ink import InkError, LabeledInk
+from ..recognition.ink import LabeledInk
 from ..recognition.memory import InkSize
 from ..recognition.predictor import Predictor
 from ..storage.memory import MemoryBank, read_with_memory
@@ -37,13 +37,7 @@ SOURCE = "import"
 
 def writers_in_order(samples: list[LabeledInk], predictor: Predictor, per_writer: int) -> dict[str, list[LabeledInk]]:
     """Writer -> their readable inks in file order, for writers with at least `2 * per_writer`."""
-    by_writer: dict[str, list[LabeledInk]] = {}
-    for item in samples:
-        try:
-            featurize(item.ink, predictor.feature_config)
-        except InkError:
-            continue
-        by_writer.setdefault(item.writer, []).append(item)
+    by_writer = readable_by_writer(samples, predictor)
     return {w: items for w, items in by_writer.items() if len(items) >= 2 * per_writer}
 
 
@@ -97,7 +91,8 @@ def run_bench(data_path: str, per_writer: int = 20) -> dict[str, Any]:
     b, a = summarize(np.concatenate(before), y), summarize(np.concatenate(after), y)
     return {
         "model_version": predictor.version,
-        "memory": {k: v for k, v in predictor.memory_params.__dict__.items() if not k.startswith("size_")},
+        "memory": {k: v for k, v in predictor.memory_params.__dict__.items()
+                   if k not in ("size_mean", "size_std", "fitted_on")},
         "writers": len(writers), "per_writer": per_writer, "stored_answers": len(latencies), "read": len(y),
         "unreadable_lines": len(errors),
         "before": b, "after": a,
@@ -116,8 +111,8 @@ def _reduction(before: float, after: float) -> float:
 
 
 def format_report(r: dict[str, Any], data_path: str) -> str:
-    lines = [f"bench-adapt: {r['writers']} writers of {data_path}, the first {r['per_writer']} inks of each stored "
-             f"as answers ({r['stored_answers']}), {r['read']} inks read before and after ({r['model_version']})"]
+    lines = [(f"bench-adapt: {r['writers']} writers of {data_path}, the first {r['per_writer']} inks of each stored "
+              f"as answers ({r['stored_answers']}), {r['read']} inks read before and after ({r['model_version']})")]
     for name, key in (("top-1", "top1"), ("folded", "top1_folded")):
         lines.append(f"  {name:7s} before {r['before'][key]:.3f}   after {r['after'][key]:.3f}   "
                      f"errors down {r[key + '_error_reduction']:.0%}")
@@ -130,5 +125,3 @@ def format_report(r: dict[str, Any], data_path: str) -> str:
                  f"{r['cpus']} CPUs")
     return "\n".join(lines)
 
-
-__all__ = ["run_bench", "format_report", "CLASSES"]

@@ -53,7 +53,8 @@ def featurize(ink: Ink, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
 
     xy = np.concatenate([s[:, :2] for s in strokes])  # (P, 2)
     # pen[i] says whether the segment from point i-1 to point i is drawn (1) or a jump (0)
-    pen = np.concatenate([np.r_[0.0, np.ones(len(s) - 1)] for s in strokes])
+    pen = np.ones(len(xy))
+    pen[np.cumsum([0] + [len(s) for s in strokes[:-1]])] = 0.0
 
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     side = float((hi - lo).max())
@@ -61,8 +62,11 @@ def featurize(ink: Ink, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
         raise InkError("the ink is a single dot: draw a whole character")
     xy = (xy - (lo + hi) / 2) / side + 0.5  # longer side spans [0, 1], centred
 
-    seg = np.linalg.norm(np.diff(xy, axis=0), axis=1)  # (P-1,)
-    arc = np.r_[0.0, np.cumsum(seg)]
+    d = np.diff(xy, axis=0)
+    seg = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])  # (P-1,)
+    arc = np.empty(len(xy))
+    arc[0] = 0.0
+    np.cumsum(seg, out=arc[1:])
     total = arc[-1]
     n = config.seq_len
     targets = np.linspace(0.0, total, n)
@@ -74,14 +78,24 @@ def featurize(ink: Ink, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     pen_out[0] = 1.0
 
     step = total / (n - 1)
-    vx, vy = np.gradient(x) / step, np.gradient(y) / step
-    acc = np.hypot(np.gradient(vx), np.gradient(vy))
-    dx, dy = np.diff(x), np.diff(y)
-    heading = np.arctan2(dy, dx)
-    turn = np.angle(np.exp(1j * np.diff(heading))) / np.pi  # wrapped to [-1, 1]
-    curv = np.r_[0.0, turn, 0.0]
+    v = _gradient(np.stack([x, y])) / step  # (2, n): vx, vy
+    acc = np.hypot(*_gradient(v))
+    heading = np.arctan2(np.diff(y), np.diff(x))
+    dh = np.diff(heading)
+    turn = np.arctan2(np.sin(dh), np.cos(dh)) / np.pi  # wrapped to [-1, 1]
+    curv = np.zeros(n)
+    curv[1:-1] = turn
 
-    features = np.stack([x, y, vx, vy, acc, curv, pen_out], axis=1)
+    features = np.stack([x, y, v[0], v[1], acc, curv, pen_out], axis=1)
     if not np.isfinite(features).all():
         raise InkError("the ink cannot be read as a character (its points give no usable shape)")
     return np.clip(features, -5.0, 5.0).astype(np.float32)
+
+
+def _gradient(a: np.ndarray) -> np.ndarray:
+    """np.gradient along the last axis with unit spacing (same arithmetic, one call for both rows)."""
+    out = np.empty_like(a)
+    out[..., 1:-1] = (a[..., 2:] - a[..., :-2]) / 2.0
+    out[..., 0] = a[..., 1] - a[..., 0]
+    out[..., -1] = a[..., -1] - a[..., -2]
+    return out
