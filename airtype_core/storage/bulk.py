@@ -74,7 +74,8 @@ class BatchImporter:
         t = TrainingSample
         keys = [(row["ink_hash"], row["actual_char"]) for row in rows]
         hashes = list({h for h, _ in keys})
-        stored_keys = set(s.execute(select(t.ink_hash, t.actual_char).where(t.ink_hash.in_(hashes))).tuples())
+        found = s.execute(select(t.ink_hash, t.actual_char).where(t.ink_hash.in_(hashes)))
+        stored_keys: set[tuple[str | None, str]] = {(h, c) for h, c in found}
         if self.dry_run:
             stored_keys |= self._seen_in_dry_run
         fresh, fresh_writers = [], []
