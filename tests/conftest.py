@@ -8,6 +8,9 @@
 - `postgres_server`: the session's PgServer, for tests that need PostgreSQL only.
 - `db_file`: a fresh SQLite file that the app's settings point at (AIRTYPE_DATABASE_URL).
 - `app_storage`: a model folder and database of their own for a page test, set as the app's settings.
+
+Markers (pytest.ini): `browser` and `postgres` are set here from the fixtures a test uses, `slow` is
+set on the test itself; `pytest -m "not browser and not slow and not postgres"` is the fast subset.
 """
 
 from __future__ import annotations
@@ -21,6 +24,17 @@ import pg_server  # tests/ is on sys.path: pytest puts a conftest's own director
 import pytest
 
 from airtype_core.storage.store import Storage
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("db_url") == "postgresql"
+        if "postgres_server" in fixtures or on_postgres:
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(scope="session")

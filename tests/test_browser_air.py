@@ -22,6 +22,7 @@ import pytest
 DRIVER = Path(__file__).resolve().parent / "air_driver.py"
 MIN_FRAMES = 10
 ON_CI = os.environ.get("CI", "").lower() == "true"
+pytestmark = pytest.mark.browser  # Chromium runs in the driver's own process
 
 
 def unavailable(reason: str) -> None:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from model_files import copy_shipped_models  # tests/ is on sys.path (conftest.py)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,7 @@ print(json.dumps({"modules": len(modules), "refused_second": refused, "state": s
 """
 
 
+@pytest.mark.slow  # a real training job
 def test_every_module_imports_and_a_training_job_runs_without_fcntl(tmp_path):
     shim = tmp_path / "shim"
     shim.mkdir()

@@ -39,6 +39,7 @@ def test_synthetic_inks_often_lift_the_pen_at_corners():
     assert max(strokes) >= 4 and min(strokes) <= 3, "stroke structure varies like real writers'"
 
 
+@pytest.mark.slow  # real training
 def test_tiny_pretrain_writes_a_loadable_versioned_model(tmp_path):
     manifest = pretrain(str(tmp_path), minutes=0.05, seed=1, version="tiny", log=lambda _: None, val_per_class=2)
     store = ModelStore(tmp_path)
@@ -75,6 +76,7 @@ def test_pretraining_epochs_draw_every_class_about_equally():
     assert (idx >= len(y_real)).sum() == 300  # the synthetic share
 
 
+@pytest.mark.slow  # real training
 def test_pretrain_on_unipen_names_its_data_and_licence_and_is_reproducible(tmp_path):
     def build(out):
         return pretrain(str(out), minutes=0.02, seed=2, version="tiny-real", log=lambda _: None, val_per_class=1,
@@ -98,6 +100,7 @@ def _cli(*args: str, **env) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # real training
 def test_cli_train_runs_in_the_foreground_as_a_recorded_job(tmp_path):
     models = copy_shipped_models(tmp_path / "models")
     env = {"AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}", "AIRTYPE_MODEL_DIR": str(models),
@@ -169,6 +172,7 @@ def test_cli_evaluate_reads_a_one_category_file_and_reports_unreadable_lines(tmp
     assert metrics["unreadable_lines"] == 1 and metrics["unreadable"][0].startswith("line 3:")
 
 
+@pytest.mark.slow  # real data, thousands of inks
 @pytest.mark.skipif(not DEV_FILE.exists(), reason="the UNIPEN dev file is not on this machine")
 def test_shipped_model_reads_real_handwriting_above_the_floor():
     """Real writers the model never saw (evaluation only): the issue's floor."""
@@ -186,6 +190,7 @@ def test_shipped_model_reads_real_handwriting_above_the_floor():
     assert metrics["top5"] >= 0.99
 
 
+@pytest.mark.slow  # real training
 def test_cli_bench_finetune_compares_before_and_after_and_leaves_the_shipped_model_alone(tmp_path):
     """The benchmark's whole path (store, job runner, fine-tune, evaluate) on a small synthetic file,
     twice (--draws 2), with the summary over both draws."""

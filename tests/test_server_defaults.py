@@ -42,6 +42,7 @@ def _outside_addresses() -> list[str]:
     return [] if address.startswith("127.") else [address]
 
 
+@pytest.mark.slow  # a real server
 @pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads the kernel's socket table (Linux)")
 def test_the_app_listens_on_loopback_only_unless_told_otherwise(tmp_path):
     port = free_port()
