@@ -56,6 +56,9 @@ _CHILD_START_S = 120.0  # a new run's process must hold the run lock within this
 # wants the cores (docs/what-we-tried.md). It also leaves a core to the app, which
 # keeps predicting meanwhile. Set OMP_NUM_THREADS yourself to override.
 TRAINING_ENV = {"OMP_NUM_THREADS": "1"}
+# Test hook: while the file this names exists, a run waits after its first training batch
+# (status written, cancel still honoured), so a test can act during a live run of any length.
+HOLD_FILE_ENV = "AIRTYPE_TEST_HOLD_FILE"
 
 
 class TrainingBusyError(Exception):
@@ -445,10 +448,19 @@ def _run_job(job_dir: Path) -> int:
     from .trainer import TrainingCancelled
 
     settings = get_settings()  # the starter put the database and model folder in the environment
+    hold = os.environ.get(HOLD_FILE_ENV)
+
+    def on_progress(p: Any) -> None:
+        reporter.on_progress(p)
+        if hold and p.train is not None:
+            reporter.update(force=True)  # what the watchers see while the run is held
+            while os.path.exists(hold) and not reporter.should_stop():
+                time.sleep(0.1)
+
     try:
         reporter.run(lambda: run_training(
             TrainOptions.from_dict(request["options"]), Storage(settings.database_url), ModelStore(settings.model_dir),
-            progress=reporter.on_progress, should_stop=reporter.should_stop, settings=settings,
+            progress=on_progress, should_stop=reporter.should_stop, settings=settings,
         ))
     except TrainingCancelled:
         return 0
