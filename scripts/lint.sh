@@ -5,6 +5,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
 python3 -m ruff check . || status=1
-python3 -m ruff format --check . || status=1
+python3 -m ruff format --check --output-format concise . || status=1
 python3 -m mypy || status=1
 exit $status
