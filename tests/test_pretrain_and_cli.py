@@ -139,6 +139,7 @@ def test_cli_predict_reports_bad_ink_without_a_traceback(tmp_path):
     assert "error:" in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.slow  # evaluates a file in a fresh interpreter
 def test_cli_evaluate_prints_the_documented_keys(tmp_path):
     data = tmp_path / "few.jsonl"
     rng = np.random.default_rng(5)
@@ -157,6 +158,7 @@ def test_cli_evaluate_prints_the_documented_keys(tmp_path):
     assert 0 <= metrics["top1"] <= metrics["top1_folded"] <= 1
 
 
+@pytest.mark.slow  # evaluates a file in a fresh interpreter
 def test_cli_evaluate_reads_a_one_category_file_and_reports_unreadable_lines(tmp_path):
     data = tmp_path / "digits.jsonl"
     rng = np.random.default_rng(6)
