@@ -13,6 +13,9 @@
   that no test reads or changes the checkout's data/models or data/airtype.db, whatever a user did
   with them (a fine-tuned model made active, samples stored). Servers and subprocesses the tests
   start inherit them; a test that needs other ones sets its own.
+
+Markers (pytest.ini): `browser` and `postgres` are set here from the fixtures a test uses, `slow` is
+set on the test itself; `pytest -m "not browser and not slow and not postgres"` is the fast subset.
 """
 
 from __future__ import annotations
@@ -45,6 +48,17 @@ def private_models_and_database(tmp_path_factory: pytest.TempPathFactory) -> Ite
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("db_url") == "postgresql"
+        if "postgres_server" in fixtures or on_postgres:
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(scope="session")

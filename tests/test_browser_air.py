@@ -22,6 +22,7 @@ import required
 
 DRIVER = Path(__file__).resolve().parent / "air_driver.py"
 MIN_FRAMES = 10
+pytestmark = pytest.mark.browser  # Chromium runs in the driver's own process
 
 
 def unavailable(reason: str) -> None:

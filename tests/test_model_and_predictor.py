@@ -89,17 +89,27 @@ def test_prediction_has_confidence_alternatives_and_timing():
     assert predictor.predict(seven, tta=True).char in CLASSES
 
 
-def test_full_probabilities_are_calibrated_softmax_with_the_manifest_temperature():
-    predictor = Predictor()
-    ink = Ink.from_strokes([[[0, 0], [0, 50]], [[-10, 0], [10, 0]]])
-    probs = predictor.predict_proba(ink)
-    assert probs.shape == (62,) and probs.sum() == pytest.approx(1.0, abs=1e-5)
-    from airtype_core.recognition.features import featurize
+def test_probabilities_are_flattened_by_the_manifest_temperature_and_keep_their_order(tmp_path):
+    """The calibration temperature stored with a version is the one predictions use: the same
+    weights under a hotter temperature give flatter probabilities, ranked the same."""
+    import json
 
-    with torch.inference_mode():
-        logits = predictor._loaded.model(torch.from_numpy(featurize(ink))[None])[0]
-    expected = torch.softmax(logits / predictor.manifest.temperature, 0).numpy()
-    np.testing.assert_allclose(probs, expected, atol=1e-5)
+    from model_files import copy_shipped_models
+
+    ink = Ink.from_strokes([[[0, 0], [0, 50]], [[-10, 0], [10, 0]]])
+    probs = {}
+    for temperature in (1.0, 4.0):
+        models = copy_shipped_models(tmp_path / f"t{temperature}")
+        manifest = models / (models / "default.txt").read_text().strip() / "manifest.json"
+        manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "temperature": temperature}))
+        predictor = Predictor(Settings().with_changes(model_dir=str(models), tta=False))
+        probs[temperature] = predictor.predict_proba(ink)
+        assert probs[temperature].shape == (62,) and probs[temperature].sum() == pytest.approx(1.0, abs=1e-5)
+    cool, hot = probs[1.0], probs[4.0]
+    assert list(np.argsort(-hot)[:5]) == list(np.argsort(-cool)[:5])
+    assert hot.max() < cool.max() - 0.05
+    entropy = {t: float(-(p * np.log(p + 1e-12)).sum()) for t, p in probs.items()}
+    assert entropy[4.0] > entropy[1.0]
 
 
 def test_predictor_refuses_unusable_ink():

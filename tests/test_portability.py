@@ -1,5 +1,12 @@
-"""The path Windows takes, run here: no `fcntl`, every module imported, a training job
-started, watched and finished through the portable job runner."""
+"""A Python without `fcntl`, run here: every module imports, and a training job is started,
+watched and finished through the job runner, with its one-run-at-a-time lock held.
+
+What this covers, and what it does not: without `fcntl`, filelock 4 falls back to
+`SoftFileLock` (a lock file whose existence is the lock), so this checks that the runner
+and everything it imports work without a POSIX OS lock. Windows itself takes another path:
+filelock's `WindowsFileLock` (msvcrt), the runner's `DETACHED_PROCESS` start and Windows'
+own paths and processes. That is run by the fast tests on `windows-latest` and
+`macos-latest` in `.github/workflows/tests.yml`, not here."""
 
 from __future__ import annotations
 
@@ -9,12 +16,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from model_files import copy_shipped_models  # tests/ is on sys.path (conftest.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Run in a fresh interpreter whose `import fcntl` fails, as it does on Windows; the training
-# process the runner starts gets the same sitecustomize through PYTHONPATH.
+# Run in a fresh interpreter whose `import fcntl` fails (as it does on Windows, though Windows
+# then locks with msvcrt, not with the soft lock used here); the training process the runner
+# starts gets the same sitecustomize through PYTHONPATH.
 NO_FCNTL = 'import sys\nsys.modules["fcntl"] = None  # `import fcntl` raises ImportError, as on Windows\n'
 
 SCRIPT = r"""
@@ -59,6 +68,7 @@ print(json.dumps({"modules": len(modules), "refused_second": refused, "state": s
 """
 
 
+@pytest.mark.slow  # a real training job
 def test_every_module_imports_and_a_training_job_runs_without_fcntl(tmp_path):
     shim = tmp_path / "shim"
     shim.mkdir()
@@ -71,7 +81,7 @@ def test_every_module_imports_and_a_training_job_runs_without_fcntl(tmp_path):
                           timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["lock"] == "SoftFileLock", "the runner took the lock-file path, not an OS lock"
+    assert result["lock"] == "SoftFileLock", "without fcntl, filelock's soft lock file (not Windows' msvcrt lock)"
     assert result["modules"] > 30
     assert result["refused_second"], "one run at a time holds without fcntl"
     assert result["state"] == "completed" and result["version"], result

@@ -39,6 +39,7 @@ def test_synthetic_inks_often_lift_the_pen_at_corners():
     assert max(strokes) >= 4 and min(strokes) <= 3, "stroke structure varies like real writers'"
 
 
+@pytest.mark.slow  # real training
 def test_tiny_pretrain_writes_a_loadable_versioned_model(tmp_path):
     manifest = pretrain(str(tmp_path), minutes=0.05, seed=1, version="tiny", log=lambda _: None, val_per_class=2)
     store = ModelStore(tmp_path)
@@ -75,6 +76,7 @@ def test_pretraining_epochs_draw_every_class_about_equally():
     assert (idx >= len(y_real)).sum() == 300  # the synthetic share
 
 
+@pytest.mark.slow  # real training
 def test_pretrain_on_unipen_names_its_data_and_licence_and_is_reproducible(tmp_path):
     def build(out):
         return pretrain(str(out), minutes=0.02, seed=2, version="tiny-real", log=lambda _: None, val_per_class=1,
@@ -98,6 +100,7 @@ def _cli(*args: str, **env) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # real training
 def test_cli_train_runs_in_the_foreground_as_a_recorded_job(tmp_path):
     models = copy_shipped_models(tmp_path / "models")
     env = {"AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}", "AIRTYPE_MODEL_DIR": str(models),
@@ -136,6 +139,7 @@ def test_cli_predict_reports_bad_ink_without_a_traceback(tmp_path):
     assert "error:" in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.slow  # evaluates a file in a fresh interpreter
 def test_cli_evaluate_prints_the_documented_keys(tmp_path):
     data = tmp_path / "few.jsonl"
     rng = np.random.default_rng(5)
@@ -154,6 +158,7 @@ def test_cli_evaluate_prints_the_documented_keys(tmp_path):
     assert 0 <= metrics["top1"] <= metrics["top1_folded"] <= 1
 
 
+@pytest.mark.slow  # evaluates a file in a fresh interpreter
 def test_cli_evaluate_reads_a_one_category_file_and_reports_unreadable_lines(tmp_path):
     data = tmp_path / "digits.jsonl"
     rng = np.random.default_rng(6)
@@ -169,6 +174,7 @@ def test_cli_evaluate_reads_a_one_category_file_and_reports_unreadable_lines(tmp
     assert metrics["unreadable_lines"] == 1 and metrics["unreadable"][0].startswith("line 3:")
 
 
+@pytest.mark.slow  # real data, thousands of inks
 @pytest.mark.skipif(not DEV_FILE.exists(), reason="the UNIPEN dev file is not on this machine")
 def test_shipped_model_reads_real_handwriting_above_the_floor():
     """Real writers the model never saw (evaluation only): the issue's floor."""
@@ -186,6 +192,7 @@ def test_shipped_model_reads_real_handwriting_above_the_floor():
     assert metrics["top5"] >= 0.99
 
 
+@pytest.mark.slow  # real training
 def test_cli_bench_finetune_compares_before_and_after_and_leaves_the_shipped_model_alone(tmp_path):
     """The benchmark's whole path (store, job runner, fine-tune, evaluate) on a small synthetic file,
     twice (--draws 2), with the summary over both draws."""

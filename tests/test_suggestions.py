@@ -86,6 +86,7 @@ def test_the_models_own_doubt_is_a_reason(storage, people, tmp_path):
                 if s.char == "L").unsure_share == 1.0  # fmt: skip
 
 
+@pytest.mark.slow  # two commands in fresh interpreters
 def test_suggest_command_prints_json_and_text(db_url, people, monkeypatch):
     env = {"AIRTYPE_DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-m", "airtype_core", "suggest", "--participant", "Ada", "--json",

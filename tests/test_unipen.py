@@ -109,6 +109,7 @@ def test_sites_can_be_chosen_or_left_out():
     assert read_unipen(FIXTURES, exclude_sites=["bad"]).sites() == ["demo"]
 
 
+@pytest.mark.slow  # real data, thousands of inks
 @pytest.mark.skipif(not SHARED.is_dir(), reason="the shared UNIPEN training folder is not on this machine")
 def test_the_shared_training_folder_reads_as_51505_characters():
     data = read_unipen(SHARED)
