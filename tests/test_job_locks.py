@@ -10,7 +10,6 @@ import signal
 import time
 from pathlib import Path
 
-import pytest
 from filelock import FileLock
 from streamlit.testing.v1 import AppTest
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_training_jobs import TINY, Env, collect, one_torch_thread  # noqa: F401
+from test_training_page import APP
 
 from airtype_core.learning.run import MIN_JUDGED_SAMPLES, run_training, samples_to_judge
 from airtype_core.learning.versions import activate_version, list_versions
-from test_training_page import APP
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import csv
 import io
 import json
 
-from airtype_core.formats.records import InkRecord
 from airtype_core.formats.csvfile import write_csv
+from airtype_core.formats.records import InkRecord
 from airtype_core.recognition.ink import Ink
 from airtype_core.transfer.exporter import export_to_file
 from airtype_core.transfer.importer import import_file

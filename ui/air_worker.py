@@ -37,8 +37,8 @@ from airtype_core.air.camera import (
     HandTrackingUnavailable,
 )
 from airtype_core.air.hand_tracking import AirConfig, AirEvent, HandFrame
-from airtype_core.air.swipes import SWIPES, replay_events
 from airtype_core.air.recording import RecordingError, frames_from_json, frames_to_json
+from airtype_core.air.swipes import SWIPES, replay_events
 from airtype_core.air.synthetic_hands import SWIPE_KEYS, demo_frames
 from airtype_core.recognition.ink import InkError
 

@@ -93,12 +93,12 @@ class PinchCalibration:
 
     @property
     def prompt(self) -> str:
-        step = self.step
-        if step is None:
+        step, start, now = self.step, self._start, self._now
+        if step is None or start is None or now is None:
             return "Hold your hand up in front of the camera, palm toward it."
         if step == len(STEPS):
             return "Done."
-        left = self.step_s - (self._now - self._start - step * self.step_s)
+        left = self.step_s - (now - start - step * self.step_s)
         return f"Step {step + 1} of {len(STEPS)}: {PROMPTS[STEPS[step]]} ({left:.1f} s)"
 
     def update(self, frame: HandFrame) -> None:

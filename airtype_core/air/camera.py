@@ -22,8 +22,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from .gestures import HAND_CONNECTIONS, INDEX_TIP
 from .calibration import PinchCalibration
+from .gestures import HAND_CONNECTIONS, INDEX_TIP
 from .hand_tracking import (
     STATUS_NO_HAND,
     AirConfig,
@@ -185,6 +185,7 @@ class FrameProcessor:
 
     def _track(self, hand: HandFrame) -> list[AirEvent]:
         """The writer and the swipe detector on one frame (lock held): the events to queue, in order."""
+        assert self._writer is not None and self._swipes is not None, "set up with the stream"
         event = self._writer.update(hand)
         swipe = self._swipes.update(hand)
         if swipe is not None and event is None:

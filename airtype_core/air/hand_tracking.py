@@ -28,10 +28,10 @@ import numpy as np
 from ..recognition.ink import Ink
 from ..settings import default
 from .gestures import (
-    INDEX_TIP,
-    NUM_LANDMARKS,
     BELIEVED,
     DOUBTED,
+    INDEX_TIP,
+    NUM_LANDMARKS,
     UNUSABLE,
     PenGesture,
     TipGlitch,
@@ -247,7 +247,7 @@ class AirWriter:
             recent = list(self._recent)
             first = next(k for k, p in enumerate(recent) if p[3] < self.config.pinch_down)
             self._stroke = [[*self._filter(ft, (x, y)), ft, r] for x, y, ft, r in recent[first:]]
-            tip = self._stroke[-1][:2]
+            tip = np.asarray(self._stroke[-1][:2])
         else:
             tip = self._filter(t, points[INDEX_TIP, :2])
             if changed:  # lifted: the points since the pinch began to open are not ink

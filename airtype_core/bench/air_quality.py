@@ -98,7 +98,7 @@ def run_quality(glyphs: Mapping[str, Paths], repeats: int = 2, glitches: float =
                 first_px += [distance_to_path(s[0, :2], p) for s, p in zip(ink.strokes, intended)]
                 start_px += [float(np.linalg.norm(s[0, :2] - p[0])) for s, p in zip(ink.strokes, intended)]
     first = np.asarray(first_px) if first_px else np.zeros(1)
-    start = np.asarray(start_px) if start_px else np.zeros(1)
+    starts = np.asarray(start_px) if start_px else np.zeros(1)
     return {
         "characters": total,
         "glitches": glitches,
@@ -106,8 +106,8 @@ def run_quality(glyphs: Mapping[str, Paths], repeats: int = 2, glitches: float =
         "strokes_kept": strokes_kept / total,
         "first_point_px_median": round(float(np.median(first)), 2),
         "first_point_px_p95": round(float(np.percentile(first, 95)), 2),
-        "start_px_median": round(float(np.median(start)), 2),
-        "start_px_p95": round(float(np.percentile(start, 95)), 2),
+        "start_px_median": round(float(np.median(starts)), 2),
+        "start_px_p95": round(float(np.percentile(starts, 95)), 2),
         "tracking_ms_p50": round(float(np.percentile(update_s, 50)) * 1000, 3),
         "misses": misses,
     }

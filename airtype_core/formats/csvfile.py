@@ -9,7 +9,7 @@ leading `'`, which spreadsheets show as text; numbers are written as numbers.
 from __future__ import annotations
 
 import csv
-from typing import IO, Iterable, Union
+from typing import IO, Iterable
 
 from .records import InkRecord
 
@@ -20,10 +20,10 @@ COLUMNS = (
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-Cell = Union[str, int, float]
+Cell = str | int | float
 
 
-def safe_cell(value: Cell) -> Cell:
+def safe_cell(value: object) -> object:
     """`value`, with a `'` before text a spreadsheet would take for a formula."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value

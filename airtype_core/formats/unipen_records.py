@@ -29,7 +29,7 @@ def read_records(source: Source) -> Iterator[Item]:
         yield from _items(path, follow_includes=False)
 
 
-def _items(path: Source, follow_includes: bool) -> Iterator[Item]:
+def _items(path: str | os.PathLike[str], follow_includes: bool) -> Iterator[Item]:
     data = read_unipen(path, follow_includes=follow_includes)
     for problem in data.problems:
         yield Problem(f"{os.path.basename(problem.file)}:{problem.line}", problem.message)

@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator
 
 from ..settings import Settings, get_settings
 from . import jobprocess
-from .jobchild import HOLD_FILE_ENV, run_job
+from .jobchild import run_job
 from .joblocks import JobLocks, LocksBusy
 from .jobprocess import TRAINING_ENV
 from .jobreporter import Reporter

@@ -160,6 +160,7 @@ def fit_memory(training: Sequence, held_out: Sequence, predictor: Predictor, per
             if (top1 + folded) / 2 > best_score:
                 best_score, best = (top1 + folded) / 2, (k, temperature, gap, kw, sw, top1, folded)
     base_pred = logp_all.argmax(axis=1)
+    assert best is not None, "the grids are not empty"
     k, temperature, gap, kw, sw, top1, folded = best
     fitted_on = {
         "what": "UNIPEN train_r01_v07: size statistics from the training writers; weights from the "

@@ -62,8 +62,8 @@ class MemoryParams:
                 k=int(data["k"]), temperature=float(data["temperature"]),
                 knn_weight=float(data["knn_weight"]), size_weight=float(data["size_weight"]),
                 size_gap=float(data["size_gap"]),
-                size_mean=tuple(tuple(float(v) for v in row) for row in data["size_mean"]),
-                size_std=tuple(tuple(float(v) for v in row) for row in data["size_std"]),
+                size_mean=tuple((float(h), float(w)) for h, w in data["size_mean"]),
+                size_std=tuple((float(h), float(w)) for h, w in data["size_std"]),
                 fitted_on=dict(data.get("fitted_on", {})),
             )
         except (ValueError, KeyError, TypeError) as exc:

@@ -101,14 +101,15 @@ class Predictor:
         keeps its parent's embedding closely enough); None when the setting turns the memory off."""
         if not self.settings.memory:
             return None
-        seen = set()
-        while version and version not in seen:
-            seen.add(version)
-            params = load_params(self.store.root / version)
+        seen: set[str] = set()
+        current: str | None = version
+        while current and current not in seen:
+            seen.add(current)
+            params = load_params(self.store.root / current)
             if params is not None:
                 return params
             try:
-                version = self.store.manifest(version).parent_version
+                current = self.store.manifest(current).parent_version
             except ModelLoadError:
                 return None
         return None

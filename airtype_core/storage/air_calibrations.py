@@ -55,7 +55,7 @@ def air_calibration(storage: Storage, participant_id: int) -> AirCalibrationInfo
 def reset_air_calibration(storage: Storage, participant_id: int) -> bool:
     """Forget the participant's calibration (air writing falls back to the default thresholds)."""
     with storage.session(write=True, failed="the calibration was not reset") as s:
-        gone = s.execute(delete(AirCalibration).where(AirCalibration.participant_id == participant_id)).rowcount
+        gone = s.execute(delete(AirCalibration).where(AirCalibration.participant_id == participant_id)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
         return bool(gone)
 
 

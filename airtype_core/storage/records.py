@@ -339,5 +339,6 @@ def _size_in_area(ink: Ink, area: tuple[float, float] | None) -> tuple[float | N
         return None, None
     area_w = checked_number("the writing area's width", area[0], 1e-9)
     area_h = checked_number("the writing area's height", area[1], 1e-9)
+    assert area_w is not None and area_h is not None  # both given: checked_number only passes None on
     x0, y0, x1, y1 = ink.bounds()
     return (y1 - y0) / area_h, (x1 - x0) / area_w

@@ -26,7 +26,7 @@ def is_expired(edit: SampleEdit, undo_days: int) -> bool:
     return edit.action == "delete" and edit.created_at < cutoff(undo_days)
 
 
-def _expired_deletes(undo_days: int) -> Select[tuple[int]]:
+def _expired_deletes(undo_days: int) -> Select[int]:
     return select(SampleEdit.id).where(SampleEdit.action == "delete", SampleEdit.created_at < cutoff(undo_days))
 
 
