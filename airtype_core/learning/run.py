@@ -37,10 +37,10 @@ from ..recognition.charset import CLASSES
 from ..recognition.evaluation import summarize
 from ..recognition.features import FeatureConfig, featurize
 from ..recognition.ink import Ink, InkError
-from ..recognition.modelstore import Manifest, ModelStore, new_version_name
+from ..recognition.modelstore import LoadedModel, Manifest, ModelStore, NoModelForSeqLenError, new_version_name
 from ..settings import Settings, get_settings
 from ..storage.store import Storage
-from .options import TrainOptions
+from .options import TrainingError, TrainOptions
 from .readiness import check_enough_samples
 from .records import EpochRecord, TrainOutcome
 from .synth import sample
@@ -203,6 +203,23 @@ def _temperature(logits: np.ndarray, labels: np.ndarray, parent_temperature: flo
 # --- the run --------------------------------------------------------------------
 
 
+def _parent(store: ModelStore, features: FeatureConfig, options: TrainOptions) -> LoadedModel | None:
+    """The active model, which a run starts from (fine-tuning) and is compared with; None when no
+    model was made for this sequence length and the run trains from scratch: it makes the first."""
+    try:
+        return store.load_active(features)
+    except NoModelForSeqLenError as exc:
+        if options.mode == "full":
+            return None
+        raise TrainingError(f"{exc}. Fine-tuning needs a model to start from: choose full training") from None
+
+
+def _first_model_verdict(new: dict[str, Any], seq_len: int) -> tuple[bool, str]:
+    figure = (f": {new['held_out_top1']:.1%} on your {new['held_out_samples']} held-out samples"
+              if "held_out_top1" in new else "")
+    return True, f"activated: the first model made for AIRTYPE_SEQ_LEN={seq_len}, with nothing to compare it with{figure}"
+
+
 def run_training(
     options: TrainOptions,
     storage: Storage,
@@ -223,8 +240,8 @@ def run_training(
     check_enough_samples(storage, options, settings)
     features = FeatureConfig(settings.seq_len)
     pointer = store.active_version()  # a change while training means the user chose another model
-    parent = store.load_active(features)
-    parent_version = parent.manifest.version
+    parent = _parent(store, features, options)
+    parent_version = parent.manifest.version if parent else None
     sync_versions(storage, store)
     device = select_device()
     session_id = storage.start_training_session(
@@ -259,11 +276,15 @@ def run_training(
             blend_with_parent(result.model, parent.model)
         report(RunProgress("evaluating", f"comparing with the active model {parent_version}", session_id))
         temperature, fitted = _temperature(evaluate_logits(result.model, select.x), select.y,
-                                           parent.manifest.temperature)
+                                           parent.manifest.temperature if parent else 1.0)
         new_metrics = _held_out_metrics(evaluate_logits(result.model, judge.x), temperature, judge)
-        parent_metrics = _held_out_metrics(evaluate_logits(parent.model, judge.x), parent.manifest.temperature, judge)
-        activated, reason = _verdict(new_metrics, parent_metrics, parent_version, data.samples_used,
-                                     options.val_fraction)
+        if parent is None:
+            parent_metrics: dict[str, Any] = {}
+            activated, reason = _first_model_verdict(new_metrics, features.seq_len)
+        else:
+            parent_metrics = _held_out_metrics(evaluate_logits(parent.model, judge.x), parent.manifest.temperature, judge)
+            activated, reason = _verdict(new_metrics, parent_metrics, parent_version, data.samples_used,
+                                         options.val_fraction)
         if activated and store.active_version() != pointer:
             activated, reason = False, (
                 f"kept back: the active model was changed to {store.active_version()} during training; "
