@@ -50,3 +50,11 @@ def test_what_to_practise_lists_what_its_button_prompts_in_plain_words(db_file):
     assert [line[3] for line in listed] == prompted
     shown = texts(at) + "\n".join(str(c.proto.spec) for c in at.get("plotly_chart"))
     assert "seed" not in shown.lower(), "words that mean nothing to a user"
+
+
+def test_an_empty_data_page_shows_no_blank_rows_paging_or_select_all(db_file):
+    at = app_on("pages/data.py")
+    assert not at.dataframe, "a table of blank rows"
+    assert not [b for b in at.button if b.label in ("Previous", "Next")], "paging through nothing"
+    assert not [c for c in at.checkbox if c.label.startswith("Select all")]
+    assert "No samples stored yet" in texts(at)
