@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import browser_support
 from browser_support import browser, draw_glyph, streamlit_server, wait_idle  # noqa: F401
 from playwright.sync_api import expect
 
@@ -14,7 +15,7 @@ from airtype_core.insight.collection import summarize
 from airtype_core.storage.records import SampleFilter
 from airtype_core.storage.store import Storage
 
-WAIT_MS = 60_000  # generous: the machine may be busy; nothing here measures speed
+WAIT_MS = browser_support.WAIT_MS  # generous: the machine may be busy; nothing here measures speed
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+import browser_support
 from browser_support import browser, streamlit_server, wait_idle  # noqa: F401
 from playwright.sync_api import expect
 
@@ -14,7 +15,7 @@ from airtype_core.learning.synth import sample
 from airtype_core.storage.records import NewSample
 from airtype_core.storage.store import Storage
 
-WAIT_MS = 120_000  # generous: a loaded 2-core machine; nothing here measures speed
+WAIT_MS = browser_support.WAIT_MS  # generous: a loaded 2-core machine; nothing here measures speed
 NEVER_RIGHT = "q"  # always read as "g"
 ONE_DAY = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
 
