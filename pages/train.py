@@ -212,11 +212,12 @@ versions = list_versions(store)
 st.table(version_rows(versions))  # a table that wraps: names, notes and credits are never cut off
 if predictor and predictor.warning:
     st.warning(predictor.warning)
-pick_col, use_col, get_col = st.columns([3, 1, 1], vertical_alignment="bottom")
+# one row that wraps whole widgets: ratio columns squeezed "Use this version" onto two lines at 1024 px
+row = st.container(horizontal=True, vertical_alignment="bottom", key="train-version-row")
 names = [v.version for v in versions]
 active_index = next((i for i, v in enumerate(versions) if v.is_active), 0)
-chosen = pick_col.selectbox("Version", names, index=active_index if names else None)
-if use_col.button("Use this version", disabled=not chosen or (predictor is not None and chosen == predictor.version)):
+chosen = row.selectbox("Version", names, index=active_index if names else None)
+if row.button("Use this version", disabled=not chosen or (predictor is not None and chosen == predictor.version)):
     try:
         activate_version(chosen, store, storage)
         get_predictor()
@@ -225,10 +226,10 @@ if use_col.button("Use this version", disabled=not chosen or (predictor is not N
     except (ModelLoadError,) + user_errors() as exc:
         st.error(str(exc))
 if chosen:
-    get_col.download_button("Download", data=lambda: version_archive(store, chosen),
-                            file_name=f"airtype-{chosen}.zip", mime="application/zip",
-                            icon=":material/download:",
-                            help="the version's weights and manifest; unzip into data/models/ of another AirType")
+    row.download_button("Download", data=lambda: version_archive(store, chosen),
+                        file_name=f"airtype-{chosen}.zip", mime="application/zip",
+                        icon=":material/download:",
+                        help="the version's weights and manifest; unzip into data/models/ of another AirType")
 
 with st.expander("Past runs"):
     st.dataframe(
