@@ -504,6 +504,13 @@ def main(argv: list[str] | None = None) -> int:
     except (InkError, LabelError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:  # a model that cannot be used is a person's to fix, said in one line
+        from .recognition.modelstore import ModelLoadError  # loaded already: it is what was raised
+
+        if not isinstance(exc, ModelLoadError):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import streamlit as st
 
 from airtype_core.recognition.charset import CLASSES
 from airtype_core.storage.paging import SAMPLE_ORDERS
+from airtype_core.storage.records import SampleFilter
 from ui.data_view import (
     COLUMNS,
     KEYS,
@@ -92,16 +93,20 @@ with browse:
     first = (number - 1) * PER_PAGE + 1
     st.caption(f"**{page.total}** samples match · showing {first}–{first + len(page.items) - 1} · {order} first"
                if page.items else "No sample matches these filters.")
-    event = st.dataframe(
-        rows(page.items, names), column_config=COLUMNS, hide_index=True, on_select="rerun",
-        selection_mode="multi-row", row_height=64, height=600, key=f"data-table-{st.session_state.get(TABLE, 0)}-{number}",
-    )
-    back, forward, every = st.columns([1, 1, 6])
-    back.button("Previous", icon=":material/chevron_left:", disabled=number == 1, on_click=previous_page)
-    forward.button("Next", icon=":material/chevron_right:", disabled=page.next_key is None,
-                   on_click=next_page, args=(page.next_key,))
-    everything = every.checkbox("Select all on this page", key=f"data-all-{number}")
-    chosen = list(page.items) if everything else [page.items[i] for i in event.selection.rows if i < len(page.items)]
+    chosen = []
+    if page.items or number > 1:  # nothing to show: no empty table, no paging, nothing to select
+        event = st.dataframe(
+            rows(page.items, names), column_config=COLUMNS, hide_index=True, on_select="rerun",
+            selection_mode="multi-row", row_height=64, height=600, key=f"data-table-{st.session_state.get(TABLE, 0)}-{number}",
+        )
+        back, forward, every = st.columns([1, 1, 6])
+        back.button("Previous", icon=":material/chevron_left:", disabled=number == 1, on_click=previous_page)
+        forward.button("Next", icon=":material/chevron_right:", disabled=page.next_key is None,
+                       on_click=next_page, args=(page.next_key,))
+        everything = every.checkbox("Select all on this page", key=f"data-all-{number}")
+        chosen = list(page.items) if everything else [page.items[i] for i in event.selection.rows if i < len(page.items)]
+    elif flt == SampleFilter():  # no filter: the database is empty
+        st.info("No samples stored yet: draw on the Draw page, run a session on the Collect page, or import a file.")
     if chosen:
         n = len(chosen)
         st.subheader(f"{n} selected")

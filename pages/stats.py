@@ -99,9 +99,11 @@ def suggestions_section(storage) -> None:
     if not result.items:
         st.success("Nothing to practise: every character has enough samples and is read well.")
         return
-    st.caption(f"{result.samples} samples, {result.characters_covered} of 62 characters drawn. Highest priority "
-               "first (the seed's formula: coverage, accuracy, confidence, confusions, plus the model's own doubt).")  # fmt: skip
-    for s in result.items[:12]:
+    practise = result.items[: len(result.practice_set)]  # the list names what the button will prompt
+    st.caption(f"{result.samples} samples, {result.characters_covered} of 62 characters drawn. The "
+               f"{len(practise)} that most need practice, first: few samples, often misread, read with little "
+               "confidence, mistaken for another character, or doubted by the model.")  # fmt: skip
+    for s in practise:
         st.markdown(f"**`{s.char}`** · {s.score:.1f} — " + "; ".join(s.reasons))
     st.button(
         f"Practise these: {' '.join(result.practice_set)}", key="stats-practise", type="primary",
@@ -180,7 +182,7 @@ else:
         show_samples(storage, f, f"Written {pair[0]}, read {pair[1]}", chars=[pair[0]], predicted_chars=[pair[1]])
 
     h1, h2 = st.columns(2)
-    h1.plotly_chart(charts.histogram_figure(data.seed_histogram, "Confidence (the seed's five buckets)"),
+    h1.plotly_chart(charts.histogram_figure(data.seed_histogram, "Confidence, in five bands"),
                     key="stats-hist5", config=CHART)  # fmt: skip
     h2.plotly_chart(charts.histogram_figure(data.fine_histogram, "Confidence, 5% buckets"), key="stats-hist20",
                     config=CHART)  # fmt: skip

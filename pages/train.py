@@ -23,9 +23,10 @@ from airtype_core.learning.versions import (
     list_versions,
     version_archive,
 )
-from airtype_core.recognition.modelstore import ModelLoadError
+from airtype_core.recognition.modelstore import ModelLoadError, ModelStore
+from airtype_core.settings import get_settings
 from ui.navigation import enter_through_app
-from ui.resources import get_predictor, get_storage, user_errors
+from ui.resources import NoModelForSetting, get_predictor, get_storage, user_errors
 
 enter_through_app(__file__)
 
@@ -77,7 +78,7 @@ def _outcome(status: JobStatus) -> None:
         }
         table = [
             {"measured on": label, "new model": fmt.format(out.new_metrics[key]),
-             "active model": fmt.format(out.parent_metrics[key])}
+             "active model": fmt.format(out.parent_metrics[key]) if key in out.parent_metrics else "–"}
             for label, (key, fmt) in rows.items() if out.new_metrics.get(key) is not None
         ]
         st.dataframe(table, hide_index=True)
@@ -111,7 +112,10 @@ def progress_panel(runner: JobRunner, running: bool) -> None:
                 # the run just ended: redraw the whole page (versions, runs) and stop polling
                 st.session_state.pop(WATCHING)
                 if status.state == "completed":
-                    get_predictor()  # swaps in the new version now, if it was activated
+                    try:
+                        get_predictor()  # swaps in the new version now, if it was activated
+                    except user_errors():
+                        pass  # still no model for this setting: the page says so when it reruns
                     st.toast(status.message)
                 st.rerun()
             _outcome(status)
@@ -137,10 +141,13 @@ st.title("Training")
 try:
     storage = get_storage()
     predictor = get_predictor()
+except NoModelForSetting as exc:  # the page offers what the message asks for: training a model from scratch
+    predictor = None
+    st.warning(str(exc))
 except user_errors() as exc:
     st.error(str(exc))
     st.stop()
-store = predictor.store
+store = predictor.store if predictor else ModelStore(get_settings().model_dir)
 runner = JobRunner()
 runner.recover(storage)  # a run whose process died is marked failed before it is listed
 current = runner.status()
@@ -150,7 +157,7 @@ running = current is not None and current.active
 st.subheader("Readiness")
 options_col, ready_col = st.columns([2, 3], gap="large")
 with options_col:
-    mode = st.radio("Kind of run", list(MODES), format_func=MODES.get, horizontal=True,
+    mode = st.radio("Kind of run", list(MODES) if predictor else ["full"], format_func=MODES.get, horizontal=True,
                     help="Fine-tuning adapts the model in use (a third of the learning rate, 5 epochs, then "
                          "blended with a fifth of the model in use so it keeps what it knew). "
                          "Full training starts from random weights: it needs many samples of every character.")
@@ -203,13 +210,14 @@ progress_panel(runner, running)
 st.subheader("Model versions")
 versions = list_versions(store)
 st.table(version_rows(versions))  # a table that wraps: names, notes and credits are never cut off
-if predictor.warning:
+if predictor and predictor.warning:
     st.warning(predictor.warning)
-pick_col, use_col, get_col = st.columns([3, 1, 1], vertical_alignment="bottom")
+# one row that wraps whole widgets: ratio columns squeezed "Use this version" onto two lines at 1024 px
+row = st.container(horizontal=True, vertical_alignment="bottom", key="train-version-row")
 names = [v.version for v in versions]
 active_index = next((i for i, v in enumerate(versions) if v.is_active), 0)
-chosen = pick_col.selectbox("Version", names, index=active_index if names else None)
-if use_col.button("Use this version", disabled=not chosen or chosen == predictor.version):
+chosen = row.selectbox("Version", names, index=active_index if names else None)
+if row.button("Use this version", disabled=not chosen or (predictor is not None and chosen == predictor.version)):
     try:
         activate_version(chosen, store, storage)
         get_predictor()
@@ -218,10 +226,10 @@ if use_col.button("Use this version", disabled=not chosen or chosen == predictor
     except (ModelLoadError,) + user_errors() as exc:
         st.error(str(exc))
 if chosen:
-    get_col.download_button("Download", data=lambda: version_archive(store, chosen),
-                            file_name=f"airtype-{chosen}.zip", mime="application/zip",
-                            icon=":material/download:",
-                            help="the version's weights and manifest; unzip into data/models/ of another AirType")
+    row.download_button("Download", data=lambda: version_archive(store, chosen),
+                        file_name=f"airtype-{chosen}.zip", mime="application/zip",
+                        icon=":material/download:",
+                        help="the version's weights and manifest; unzip into data/models/ of another AirType")
 
 with st.expander("Past runs"):
     st.dataframe(

@@ -40,6 +40,9 @@ CHROMIUM_ARGS = (
 )
 CANVAS = "canvas.upper-canvas"  # Fabric's event layer: the 0.13 canvas renders in the page, no iframe
 STARTUP_TIMEOUT_S = 120  # a busy machine can take long to import the stack the first time
+# How long a test waits for the page to show something: a 2-core machine at load 8 (the whole suite
+# beside other work) took over a minute for one rerun. A ceiling against hangs, never a speed test.
+WAIT_MS = 180_000
 
 
 def free_port() -> int:
@@ -141,7 +144,7 @@ def browser():
 # --- interacting with a Streamlit page ------------------------------------------------
 
 
-def wait_idle(page, timeout_ms: float = 60_000) -> None:
+def wait_idle(page, timeout_ms: float = WAIT_MS) -> None:
     """Until no script run is going on. Right after an interaction the rerun may not have
     started yet: wait for what the rerun shows first, then for this."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)

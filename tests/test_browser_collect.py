@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import re
 
+import browser_support
 import pytest
-from browser_support import browser, draw_glyph, streamlit_server, wait_idle  # noqa: F401
+from browser_support import CANVAS, browser, draw_glyph, streamlit_server, wait_idle  # noqa: F401
 from playwright.sync_api import expect
 
 from airtype_core.insight.collection import summarize
 from airtype_core.storage.records import SampleFilter
 from airtype_core.storage.store import Storage
 
-WAIT_MS = 60_000  # generous: the machine may be busy; nothing here measures speed
+WAIT_MS = browser_support.WAIT_MS  # generous: the machine may be busy; nothing here measures speed
 
 
 @pytest.fixture
@@ -42,7 +43,13 @@ def open_collect(browser, server_url: str):  # noqa: F811
 def draw_prompt(page, then: str) -> str:
     """Draw the character the page asks for, press Next and wait for `then` (a regex); returns it."""
     char = page.get_by_test_id("stMarkdownContainer").locator(".collect-prompt").inner_text().strip()
-    draw_glyph(page, char)
+    # the canvas of this prompt (its key ends in the position): on a busy machine the previous
+    # prompt's canvas may still be on screen, and strokes drawn on it are lost with it
+    status = page.get_by_text(re.compile(r"^Ada · \d+ of \d+")).first.inner_text()
+    position = int(re.search(r"· (\d+) of", status).group(1))
+    canvas = f'[class*="-{position}-canvas"] {CANVAS}'
+    page.locator(canvas).first.wait_for(state="visible", timeout=WAIT_MS)
+    draw_glyph(page, char, canvas)
     expect(page.get_by_text(re.compile(r"^The model reads"))).to_be_visible(timeout=WAIT_MS)
     wait_idle(page)
     page.get_by_role("button", name="Next").click()

@@ -14,6 +14,7 @@ import os
 import re
 from pathlib import Path
 
+import browser_support
 import pytest
 from browser_support import (  # noqa: F401
     GLYPHS,
@@ -30,7 +31,7 @@ from airtype_core.storage.records import SampleFilter
 from airtype_core.storage.store import Storage
 
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshot-draw.png"
-WAIT_MS = 60_000  # generous: the machine may be busy; nothing here measures speed
+WAIT_MS = browser_support.WAIT_MS  # generous: the machine may be busy; nothing here measures speed
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ size, as a person resizing it would (the layout reflows without a rerun).
 
 from __future__ import annotations
 
+import browser_support
 import pytest
 from browser_support import CANVAS, browser, streamlit_server, wait_idle  # noqa: F401
 from playwright.sync_api import expect
@@ -15,7 +16,7 @@ from airtype_core.bench.stats import seed_samples
 from airtype_core.insight import collection
 from airtype_core.storage.store import Storage
 
-WAIT_MS = 120_000  # generous: a loaded 2-core machine; nothing here measures speed
+WAIT_MS = browser_support.WAIT_MS  # generous: a loaded 2-core machine; nothing here measures speed
 SIZES = [(1024, 768), (1280, 800), (1440, 900), (1920, 1080)]
 PAGES = ["draw", "collect", "air", "data", "stats", "train"]
 CANVAS_PAGES = {"draw", "collect"}

@@ -3,11 +3,12 @@ restart): the page opens inside the app, with the shared sidebar and the app's m
 
 from __future__ import annotations
 
+import browser_support
 import pytest
 from browser_support import browser, streamlit_server  # noqa: F401
 from playwright.sync_api import expect
 
-WAIT_MS = 60_000  # generous: the machine may be busy; nothing here measures speed
+WAIT_MS = browser_support.WAIT_MS  # generous: the machine may be busy; nothing here measures speed
 
 
 @pytest.fixture

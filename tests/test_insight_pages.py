@@ -142,6 +142,9 @@ def test_a_session_needs_a_participant(db_file):
     [("ab!", 1, "'!' is not among the 62"), ("aba", 1, "a appears more than once"), ("ab", 0, "repetitions must be")],
 )
 def test_bad_session_settings_are_explained_and_nothing_is_stored(db_file, custom, repetitions, message):
+    storage = open_storage(db_file)
+    storage.add_participant("Ada")
+    storage.close()
     at = app_on("pages/collect.py", participant="Ada")
     at.radio(key="collect-target").set_value("custom")
     run(at)

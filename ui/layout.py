@@ -1,7 +1,7 @@
 """Page layouts that must hold at every window width.
 
     canvas_side, other_side = beside_canvas("draw")   # the canvas never narrower than itself
-    button_row()                                     # buttons side by side, each as wide as its label
+    row = button_row("collect-steps")                # buttons side by side, each as wide as its label
 
 Streamlit's columns share the width by ratio, so at 1024 px with the sidebar open a
 ratio column is narrower than the 320 px canvas (which is then cut) and a quarter

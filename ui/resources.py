@@ -29,6 +29,10 @@ class Unavailable(Exception):
     """No usable model or database; the message says why, for a person."""
 
 
+class NoModelForSetting(Unavailable):
+    """No model was made for this AIRTYPE_SEQ_LEN: the Training page can train one."""
+
+
 def user_errors() -> tuple[type[Exception], ...]:
     """The errors whose message is meant for a person: `except user_errors() as exc: st.error(exc)`.
 
@@ -63,11 +67,16 @@ def predictor_loaded() -> bool:
 
 def get_predictor() -> "Predictor":
     """The process's predictor, reloaded first if the active model version changed."""
-    from airtype_core.recognition.modelstore import ModelLoadError
+    from airtype_core.recognition.modelstore import ModelLoadError, NoModelForSeqLenError
 
     try:
         predictor = _predictor(str(get_settings().model_dir))
         predictor.refresh()  # one stat() of the active pointer when nothing changed
+    except NoModelForSeqLenError as exc:
+        raise NoModelForSetting(
+            f"No model here was made for AIRTYPE_SEQ_LEN={exc.seq_len}: unset it to use the shipped model, "
+            f"or train a model for {exc.seq_len} points on the Training page."
+        ) from exc
     except ModelLoadError as exc:
         raise Unavailable(f"No model can be used for recognition: {exc}") from exc
     return predictor

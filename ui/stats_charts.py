@@ -6,6 +6,7 @@ else (the page decides what to show when there is nothing to draw).
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Sequence
 
 import plotly.graph_objects as go
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 
 SORTS = {"character": "0-9, A-Z, a-z", "accuracy": "lowest accuracy first", "samples": "most samples first"}
 _MARGIN = dict(l=10, r=10, t=36, b=10)
+MIN_BAR = 0.02  # a character read right 0% of the time still gets a bar this high, so it is seen
+DAY_MS = 86_400_000
+MAX_DAY_TICKS = 12
 
 
 def _label(char: str) -> str:
@@ -39,9 +43,9 @@ def per_char_figure(rows: Sequence["CharStats"], sort: str = "character") -> go.
     figure = go.Figure(
         go.Bar(
             x=[_label(r.char) for r in rows],
-            y=[r.accuracy if r.accuracy is not None else 0 for r in rows],
-            customdata=[[r.char, r.samples, r.predicted, r.correct] for r in rows],
-            hovertemplate="%{customdata[0]}: %{y:.0%} right (%{customdata[3]} of %{customdata[2]}), "
+            y=[max(r.accuracy, MIN_BAR) if r.accuracy is not None else 0 for r in rows],
+            customdata=[[r.char, r.samples, r.predicted, r.correct, r.accuracy or 0] for r in rows],
+            hovertemplate="%{customdata[0]}: %{customdata[4]:.0%} right (%{customdata[3]} of %{customdata[2]}), "
             "%{customdata[1]} samples<extra></extra>",
             marker=dict(color=[r.samples for r in rows], colorscale="Blues", cmin=0,
                         colorbar=dict(title="samples", thickness=12), line=dict(color="#8a93a6", width=0.5)),
@@ -77,7 +81,10 @@ def heatmap_figure(confusions: Sequence["Confusion"]) -> dict:
         "hovertemplate": "written %{customdata[0]}, read %{customdata[1]}: %{customdata[2]}<extra></extra>",
     }  # fmt: skip
     layout = {
-        "height": 680, "margin": _MARGIN, "title": {"text": "Confusion matrix (click a square to see its samples)"},
+        # the "read as" axis is on top: the chart's title goes above it, in a margin tall enough for both
+        "height": 720, "margin": {**_MARGIN, "t": 110},
+        "title": {"text": "Confusion matrix (click a square to see its samples)", "yref": "container", "y": 0.99,
+                  "yanchor": "top"},
         "xaxis": {**axis, "title": {"text": "read as"}, "tickangle": 0, "side": "top", "range": [-0.5, 61.5]},
         "yaxis": {**axis, "title": {"text": "written"}, "autorange": False, "range": [61.5, -0.5]},
         "clickmode": "event+select",
@@ -117,9 +124,17 @@ def reliability_figure(reliability: "Reliability") -> go.Figure:
 
 
 def per_day_figure(days: Sequence["DayCount"]) -> go.Figure:
+    """One bar a day; ticks on whole days (never hours of one day), at most MAX_DAY_TICKS of them."""
     figure = go.Figure(go.Bar(x=[d.day for d in days], y=[d.samples for d in days], marker_color="#3358d4",
                               hovertemplate="%{x|%d %b %Y}: %{y} samples<extra></extra>"))  # fmt: skip
-    figure.update_layout(height=280, margin=_MARGIN, title="Samples per day (UTC)", xaxis=dict(type="date"),
+    xaxis: dict = dict(type="date", tickformat="%d %b %Y")
+    if days:
+        first, last = min(d.day for d in days), max(d.day for d in days)
+        span = (last - first).days + 1
+        half_day = timedelta(hours=12)  # each bar is centred on its day: keep the outer bars whole
+        xaxis.update(dtick=DAY_MS * max(1, -(-span // MAX_DAY_TICKS)), tick0=str(first),
+                     range=[str(datetime.combine(first, time()) - half_day), str(datetime.combine(last, time()) + half_day)])
+    figure.update_layout(height=280, margin=_MARGIN, title="Samples per day (UTC)", xaxis=xaxis,
                          yaxis=dict(title="samples", rangemode="tozero"))  # fmt: skip
     return figure
 

@@ -31,6 +31,7 @@ from .hand_tracking import (
     AirWriter,
     HandFrame,
 )
+from .quiet import native_stderr_silenced
 from .swipes import SwipeDetector
 
 RECORD_FRAMES = 30 * 60 * 10  # the landmarks of the last ten minutes at 30 fps are kept for a download (~16 MB)
@@ -66,13 +67,15 @@ class HandDetector:
                 f"hand tracking needs mediapipe==0.10.21 with its bundled hand model ({exc})"
             ) from None
         self._lock = threading.Lock()
-        self._hands = mp_hands.Hands(
-            static_image_mode=False,
-            max_num_hands=1,
-            model_complexity=0,
-            min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence,
-        )
+        with native_stderr_silenced():  # MediaPipe's start-up lines, see quiet.py
+            self._hands = mp_hands.Hands(
+                static_image_mode=False,
+                max_num_hands=1,
+                model_complexity=0,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            )
+            self._hands.process(np.zeros((48, 64, 3), np.uint8))  # the first frame opens the graph: its lines too
 
     def detect(self, rgb_frame: np.ndarray) -> np.ndarray | None:
         """(H, W, 3) uint8 RGB -> (21, 3) float landmarks (x, y in [0, 1], z depth), or None without a hand."""

@@ -51,7 +51,7 @@ class TrainOutcome:
 
     session_id: int
     version: str
-    parent_version: str
+    parent_version: str | None  # None: the first model made for its sequence length
     activated: bool
     reason: str  # why it was activated or kept back, for a person
     new_metrics: dict[str, Any]  # the new model on the held-out data

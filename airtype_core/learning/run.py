@@ -37,10 +37,10 @@ from ..recognition.charset import CLASSES
 from ..recognition.evaluation import summarize
 from ..recognition.features import FeatureConfig, featurize
 from ..recognition.ink import Ink, InkError
-from ..recognition.modelstore import Manifest, ModelStore, new_version_name
+from ..recognition.modelstore import LoadedModel, Manifest, ModelStore, NoModelForSeqLenError, new_version_name
 from ..settings import Settings, get_settings
 from ..storage.store import Storage
-from .options import TrainOptions
+from .options import TrainingError, TrainOptions
 from .readiness import check_enough_samples
 from .records import EpochRecord, TrainOutcome
 from .synth import sample
@@ -201,15 +201,15 @@ def _temperature(logits: np.ndarray, labels: np.ndarray, parent_temperature: flo
     return max(MIN_TEMPERATURE, fitted), fitted
 
 
-def _card(options: TrainOptions, parent: Manifest, data: TrainingSet, result: TrainResult, judge: HeldOut,
+def _card(options: TrainOptions, parent: Manifest | None, data: TrainingSet, result: TrainResult, judge: HeldOut,
           held_out_top1: float | None) -> dict[str, Any]:
     """The model card of a trained version: what it learned from, the recipe, its held-out figure."""
-    finetune = options.mode == "finetune"
+    parent = parent if options.mode == "finetune" else None  # a full training starts from nothing
     return {
-        "data": [*(parent.card.get("data", []) if finetune else []),
+        "data": [*(parent.card.get("data", []) if parent else []),
                  {"name": "your stored samples", "samples": data.samples_used,
                   "misclassified_only": options.misclassified_only}],
-        "initialized_from": parent.version if finetune else None,
+        "initialized_from": parent.version if parent else None,
         "recipe": f"{options.mode}, {result.epochs_run} epochs on {len(data.y_train)} inks "
                   f"(your samples, {options.augmentation_factor} distorted copies each, synthetic inks)",
         "held_out": {"what": f"{judge.user} of your held-out samples, not used to choose the epoch "
@@ -218,6 +218,23 @@ def _card(options: TrainOptions, parent: Manifest, data: TrainingSet, result: Tr
 
 
 # --- the run --------------------------------------------------------------------
+
+
+def _parent(store: ModelStore, features: FeatureConfig, options: TrainOptions) -> LoadedModel | None:
+    """The active model, which a run starts from (fine-tuning) and is compared with; None when no
+    model was made for this sequence length and the run trains from scratch: it makes the first."""
+    try:
+        return store.load_active(features)
+    except NoModelForSeqLenError as exc:
+        if options.mode == "full":
+            return None
+        raise TrainingError(f"{exc}. Fine-tuning needs a model to start from: choose full training") from None
+
+
+def _first_model_verdict(new: dict[str, Any], seq_len: int) -> tuple[bool, str]:
+    figure = (f": {new['held_out_top1']:.1%} on your {new['held_out_samples']} held-out samples"
+              if "held_out_top1" in new else "")
+    return True, f"activated: the first model made for AIRTYPE_SEQ_LEN={seq_len}, with nothing to compare it with{figure}"
 
 
 def run_training(
@@ -240,8 +257,8 @@ def run_training(
     check_enough_samples(storage, options, settings)
     features = FeatureConfig(settings.seq_len)
     pointer = store.active_version()  # a change while training means the user chose another model
-    parent = store.load_active(features)
-    parent_version = parent.manifest.version
+    parent = _parent(store, features, options)
+    parent_version = parent.manifest.version if parent else None
     sync_versions(storage, store)
     device = select_device()
     session_id = storage.start_training_session(
@@ -267,23 +284,29 @@ def run_training(
                 storage.update_training_session(session_id, history=list(history))
             report(RunProgress("training", f"epoch {p.epoch}/{p.epochs}", session_id, p))
 
-        start_model = copy.deepcopy(parent.model) if options.mode == "finetune" else None
+        finetune_from = parent if options.mode == "finetune" else None  # _parent() gives one for a fine-tune
+        start_model = copy.deepcopy(finetune_from.model) if finetune_from else None
         result = Trainer(options.train_config(), device).fit(
             data.x_train, data.y_train, select.x, select.y, model=start_model, progress=on_batch, should_stop=stop
         )
 
-        if options.mode == "finetune":
-            blend_with_parent(result.model, parent.model)
+        if finetune_from:
+            blend_with_parent(result.model, finetune_from.model)
         report(RunProgress("evaluating", f"comparing with the active model {parent_version}", session_id))
         temperature, fitted = _temperature(evaluate_logits(result.model, select.x), select.y,
-                                           parent.manifest.temperature)
+                                           parent.manifest.temperature if parent else 1.0)
         new_metrics = _held_out_metrics(evaluate_logits(result.model, judge.x), temperature, judge)
-        parent_metrics = _held_out_metrics(evaluate_logits(parent.model, judge.x), parent.manifest.temperature, judge)
         # The pointer check, the save and the activation as one step: a rollback made meanwhile
         # waits for it, then stands, instead of being overwritten by this run.
         with store.switching():
-            activated, reason = _verdict(new_metrics, parent_metrics, parent_version, data.samples_used,
-                                         options.val_fraction)
+            if parent is None:
+                parent_metrics: dict[str, Any] = {}
+                activated, reason = _first_model_verdict(new_metrics, features.seq_len)
+            else:
+                parent_metrics = _held_out_metrics(evaluate_logits(parent.model, judge.x),
+                                                   parent.manifest.temperature, judge)
+                activated, reason = _verdict(new_metrics, parent_metrics, parent.manifest.version, data.samples_used,
+                                             options.val_fraction)
             if activated and store.active_version() != pointer:
                 activated, reason = False, (
                     f"kept back: the active model was changed to {store.active_version()} during training; "
@@ -305,7 +328,7 @@ def run_training(
                 model_config=result.model.config.to_dict(),
                 metrics={**metrics, "history": history},
                 parent_version=parent_version,
-                card=_card(options, parent.manifest, data, result, judge, new_metrics.get("held_out_top1")),
+                card=_card(options, parent.manifest if parent else None, data, result, judge, new_metrics.get("held_out_top1")),
                 training={"kind": options.mode, "options": options.to_dict(), "samples_used": data.samples_used,
                           "train_size": int(len(data.y_train)), "epochs_run": result.epochs_run,
                           "stopped_early": result.stopped_early, "samples_per_s": result.samples_per_s,

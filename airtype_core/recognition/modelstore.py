@@ -62,6 +62,18 @@ def check_version_name(name: object) -> str:
     return name
 
 
+class NoModelForSeqLenError(ModelLoadError):
+    """No version was made for the sequence length asked for (AIRTYPE_SEQ_LEN); they differ in that alone."""
+
+    def __init__(self, root: Path, seq_len: int, theirs: list[int]):
+        made_for = ", ".join(str(n) for n in sorted(set(theirs)))
+        super().__init__(
+            f"no model in {root} was made for AIRTYPE_SEQ_LEN={seq_len} (they were made for {made_for}): "
+            f"unset AIRTYPE_SEQ_LEN, or train a model for {seq_len} (Training page, full training)"
+        )
+        self.seq_len = seq_len
+
+
 @dataclass(frozen=True)
 class Manifest:
     version: str
@@ -211,18 +223,29 @@ class ModelStore:
         default = self.default_version()
         candidates += [v for v in [default] + [m.version for m in self.manifests()] if v and v not in candidates]
 
-        first_error = None
+        first_error, other_seq_lens = None, []
         for version in candidates:
             try:
                 loaded = self.load(version, features)
             except ModelLoadError as exc:
                 first_error = first_error or exc
+                other_seq_lens.append(self._other_seq_len(version, exc, features))
                 continue
             if version != wanted:
                 reason = first_error or f"model {wanted!r} is missing"
                 return LoadedModel(loaded.model, loaded.manifest, f"{reason}. Using {version!r} instead.")
             return loaded
+        if features is not None and other_seq_lens and None not in other_seq_lens:
+            raise NoModelForSeqLenError(self.root, features.seq_len, [n for n in other_seq_lens if n is not None])
         raise ModelLoadError(f"no usable model in {self.root}: {first_error or 'no versions'}")
+
+    def _other_seq_len(self, version: str, exc: ModelLoadError, features: FeatureConfig | None) -> int | None:
+        """The sequence length `version` was made for, when that alone kept it from loading."""
+        if features is None or not isinstance(exc, PreprocessingMismatchError):
+            return None
+        manifest = self.manifest(version)
+        same_otherwise = FeatureConfig(manifest.seq_len).signature == manifest.preprocessing
+        return manifest.seq_len if same_otherwise and manifest.seq_len != features.seq_len else None
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
