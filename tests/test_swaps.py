@@ -82,7 +82,7 @@ def test_a_rollback_while_a_run_saves_its_version_is_not_overwritten(two_version
     settings = get_settings().with_changes(model_dir=store.root, database_url=f"sqlite:///{tmp_path / 'a.db'}")
     storage = Storage(settings.database_url)
     collect(storage)
-    monkeypatch.setattr(run_module, "_verdict", lambda new, parent, version: (True, "activated: better"))
+    monkeypatch.setattr(run_module, "_verdict", lambda *verdict_args: (True, "activated: better"))
     save = store.save
     rollbacks: list[threading.Thread] = []
 
