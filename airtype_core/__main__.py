@@ -386,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="recognize one ink (JSON strokes or a canvas export)")
     p.add_argument("--ink", required=True, help='JSON file: {"strokes": [[[x, y], ...], ...]} or a canvas json_data')
-    p.add_argument("--tta", action="store_true", help="test-time augmentation")
+    p.add_argument("--tta", action="store_true", default=None, help="test-time augmentation (default: AIRTYPE_TTA)")
     p.add_argument("--json", action="store_true", help="one-line JSON")
     p.set_defaults(func=_cmd_predict)
 

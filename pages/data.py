@@ -241,7 +241,7 @@ with exporting:
         with st.spinner("Writing the export…"):
             if EXPORTED in st.session_state:
                 Path(st.session_state.pop(EXPORTED)[1]).unlink(missing_ok=True)
-            path, _ = export_to_file(storage, flt, kind)  # streamed to a temporary file, not kept in memory
+            path, _ = export_to_file(storage, flt, kind)  # streamed to a temporary file, not kept in session state
             st.session_state[EXPORTED] = (wanted, str(path))
     prepared = st.session_state.get(EXPORTED)
     if prepared is not None and prepared[0] == wanted and Path(prepared[1]).exists():

@@ -10,14 +10,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import browser, streamlit_server, wait_idle  # noqa: F401
+from browser_support import WAIT_MS, browser, streamlit_server, wait_idle  # noqa: F401
 from playwright.sync_api import expect
 
 from airtype_core.storage.air_calibrations import air_calibration
 from airtype_core.storage.records import SampleFilter
 from airtype_core.storage.store import Storage
-
-WAIT_MS = 90_000  # generous: the machine may be busy; nothing here measures speed
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +117,8 @@ def test_a_collection_in_the_air_closed_halfway_resumes_and_stores_air_samples(b
 
     page = open_air(browser, server_url)
     page.get_by_text("Collect in the air: a prompted session").click()
-    page.get_by_role("button", name=re.compile(r"^Resume Ada's session #\d+ in the air: 1 of 3 done")).click()
+    expect(page.get_by_text(re.compile(r"Ada's session #\d+ in the air: 1 of 3 done"))).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name=re.compile(r"^Resume session #\d+")).click()
     expect(page.locator(".air-collect-prompt")).to_have_text(second, timeout=WAIT_MS)
     click(page, "Skip")
     expect(page.get_by_text(re.compile(r"Collecting in the air · Ada · 2 of 3"))).to_be_visible(timeout=WAIT_MS)

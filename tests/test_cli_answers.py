@@ -75,3 +75,17 @@ def test_output_read_by_a_reader_that_stops_early_ends_quietly(tmp_path):
     finally:
         os.close(write_end)
     assert "Broken pipe" not in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_predict_honours_AIRTYPE_TTA_as_the_app_does(tmp_path):
+    ink = tmp_path / "ink.json"
+    ink.write_text(json.dumps({"strokes": sample(np.random.default_rng(7), "g")[0].to_lists()}))
+
+    def confidence(*flags: str, **env: str) -> float:
+        out = _cli("predict", "--ink", str(ink), "--json", *flags, **env)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)["confidence"]
+
+    with_tta, without = confidence("--tta"), confidence(AIRTYPE_TTA="0")
+    assert with_tta != without  # the variants change the answer's odds, so the two can be told apart
+    assert confidence(AIRTYPE_TTA="1") == with_tta

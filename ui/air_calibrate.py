@@ -26,6 +26,7 @@ from airtype_core.storage.air_calibrations import (
 )
 from ui.air_worker import POLL_S, AirSession
 from ui.feedback import current_participant
+from ui.layout import button_row
 from ui.resources import get_storage, user_errors
 
 UNSAVED = "air-calibration"  # session_state: (down, up) calibrated without a participant
@@ -133,9 +134,9 @@ def calibration_panel(session: AirSession) -> None:
         if session.processor.calibration() is not None:
             st.fragment(_live, run_every=POLL_S)(session)
             return
-        a, b, c = st.columns(3)
-        a.button("Calibrate with the camera", key="air-calibrate", icon=":material/tune:",
+        row = button_row("air-calibration-buttons")
+        row.button("Calibrate with the camera", key="air-calibrate", icon=":material/tune:",
                  on_click=_start, args=(session,), help="Press START above first")  # fmt: skip
-        b.button("Calibrate with the demo hand", key="air-calibrate-demo", on_click=_with_the_demo_hand,
+        row.button("Calibrate with the demo hand", key="air-calibrate-demo", on_click=_with_the_demo_hand,
                  help="A generated hand with a loose pinch does the steps: no camera needed")  # fmt: skip
-        c.button("Reset my calibration", key="air-calibration-reset", on_click=_reset, disabled=not calibrated)
+        row.button("Reset my calibration", key="air-calibration-reset", on_click=_reset, disabled=not calibrated)

@@ -17,6 +17,7 @@ from airtype_core.insight import collection as core
 from ui.air_worker import AirSession, Recognized, ReplayError
 from ui.feedback import current_participant
 from ui.ink_svg import ink_thumbnail_svg
+from ui.layout import button_row
 from ui.resources import get_predictor, get_storage, user_errors
 
 SESSION = "air-collect-session"  # session_state: the id of the collection session this tab runs
@@ -122,9 +123,9 @@ def _form() -> None:
     kind, text = st.session_state.get(MESSAGE) or (None, None)
     if kind:
         getattr(st, kind)(text)
-    for s in waiting:
-        st.button(f"Resume {s.participant}'s session #{s.id} in the air: {s.position} of {len(s.prompts)} done",
-                  key=f"air-collect-resume-{s.id}", on_click=_resume, args=(s.id,))  # fmt: skip
+    for s in waiting:  # the label stays short (one line in a narrow column); the caption says the rest
+        st.caption(f"{s.participant}'s session #{s.id} in the air: {s.position} of {len(s.prompts)} done")
+        st.button(f"Resume session #{s.id}", key=f"air-collect-resume-{s.id}", on_click=_resume, args=(s.id,))
     if person is None:
         st.caption("Choose a participant in the sidebar first: every sample of a session is theirs.")
     a, b = st.columns([3, 2])
@@ -142,12 +143,12 @@ def collect_prompt(session: AirSession, state: core.SessionState) -> None:
     kind, text = st.session_state.get(MESSAGE) or (None, None)
     if kind:
         getattr(st, kind)(text)
-    a, b, c, d = st.columns(4)
-    a.button("Skip", key=f"air-collect-skip-{state.position}", on_click=_step, args=(core.skip, state.id, state.position))
-    b.button("Redo the last", key=f"air-collect-redo-{state.position}", on_click=_step,
+    row = button_row("air-collect-steps")
+    row.button("Skip", key=f"air-collect-skip-{state.position}", on_click=_step, args=(core.skip, state.id, state.position))
+    row.button("Redo the last", key=f"air-collect-redo-{state.position}", on_click=_step,
              args=(core.redo_last, state.id), disabled=state.position == 0)  # fmt: skip
-    c.button("Pause", key=f"air-collect-pause-{state.id}", on_click=_pause, args=(state.id,))
-    d.button("Demo hand", key=f"air-collect-demo-{state.position}", on_click=_write_prompt,
+    row.button("Pause", key=f"air-collect-pause-{state.id}", on_click=_pause, args=(state.id,))
+    row.button("Demo hand", key=f"air-collect-demo-{state.position}", on_click=_write_prompt,
              args=(session, state.current), help="The demo hand writes the prompt: no camera needed")  # fmt: skip
 
 
