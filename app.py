@@ -118,8 +118,10 @@ try:
     get_settings()
 except SettingsError as exc:  # nothing can work; say which variable is wrong instead of failing later
     st.navigation(PAGES, position="hidden")  # no page is offered (without it, Streamlit lists the files of pages/)
-    st.error("**AirType cannot start with these settings.** Change or unset the environment variables "
-             "below, then restart `streamlit run app.py`.")
+    st.error(
+        "**AirType cannot start with these settings.** Change or unset the environment variables "
+        "below, then restart `streamlit run app.py`."
+    )
     st.code(str(exc), language=None)
     st.stop()
 

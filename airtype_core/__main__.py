@@ -19,8 +19,16 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
     if (args.sites or args.exclude_sites) and not args.unipen:
         raise SystemExit("--sites and --exclude-sites choose among the sites of --unipen DIR")
     try:
-        pretrain(args.out, minutes=args.minutes, seed=args.seed, version=args.version, unipen=args.unipen,
-                 sites=args.sites, exclude_sites=args.exclude_sites, init=args.init)
+        pretrain(
+            args.out,
+            minutes=args.minutes,
+            seed=args.seed,
+            version=args.version,
+            unipen=args.unipen,
+            sites=args.sites,
+            exclude_sites=args.exclude_sites,
+            init=args.init,
+        )
     except ModelLoadError as exc:  # a version name, or --init, refused before anything was trained
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -75,11 +83,15 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     print(f"  top1 {metrics['top1']:.3f}   top1_folded {metrics['top1_folded']:.3f}   top5 {metrics['top5']:.3f}")
     print(f"  digits {cats['digits']}   upper {cats['upper']}   lower {cats['lower']}")
     if "latency_ms_p50" in metrics:
-        print(f"  ECE {metrics['ece']:.3f}   latency p50 {metrics['latency_ms_p50']:.2f} ms, "
-              f"p95 {metrics['latency_ms_p95']:.2f} ms")
+        print(
+            f"  ECE {metrics['ece']:.3f}   latency p50 {metrics['latency_ms_p50']:.2f} ms, "
+            f"p95 {metrics['latency_ms_p95']:.2f} ms"
+        )
     print("  most confused: " + ", ".join(f"{a}->{p} x{n}" for a, p, n in metrics["top_confusions"][:10]))
     if errors or metrics["skipped_inks"]:
-        print(f"  {metrics['unreadable_lines']} unreadable lines, {metrics['skipped_inks']} inks that are no character (skipped)")
+        print(
+            f"  {metrics['unreadable_lines']} unreadable lines, {metrics['skipped_inks']} inks that are no character (skipped)"
+        )
         for error in errors:
             print(f"    {error}")
     return 0
@@ -97,8 +109,10 @@ def _progress_bar(stream=sys.stderr):
             return
         t, width = p.train, 30
         done = int(t.fraction * width)
-        line = (f"epoch {t.epoch}/{t.epochs} [{'#' * done}{'.' * (width - done)}] {t.fraction:4.0%} "
-                f"loss {t.train_loss:.3f} acc {t.train_acc:.3f} eta {t.eta_s:4.0f} s")
+        line = (
+            f"epoch {t.epoch}/{t.epochs} [{'#' * done}{'.' * (width - done)}] {t.fraction:4.0%} "
+            f"loss {t.train_loss:.3f} acc {t.train_acc:.3f} eta {t.eta_s:4.0f} s"
+        )
         if t.val_acc is not None:
             print(("\r" if tty else "") + line + f" val_loss {t.val_loss:.3f} val_acc {t.val_acc:.3f}", file=stream)
         elif tty:
@@ -134,10 +148,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
     try:
         storage = Storage(settings.database_url)
         options = TrainOptions(
-            mode="finetune" if args.fine_tune else "full", epochs=args.epochs, augment=not args.no_augment,
-            augmentation_factor=args.augmentation_factor, misclassified_only=args.misclassified_only,
-            min_samples=args.min_samples, participant_id=storage.find_participant(args.participant).id if args.participant else None,
-            synthetic_per_class=args.synthetic_per_class, seed=args.seed,
+            mode="finetune" if args.fine_tune else "full",
+            epochs=args.epochs,
+            augment=not args.no_augment,
+            augmentation_factor=args.augmentation_factor,
+            misclassified_only=args.misclassified_only,
+            min_samples=args.min_samples,
+            participant_id=storage.find_participant(args.participant).id if args.participant else None,
+            synthetic_per_class=args.synthetic_per_class,
+            seed=args.seed,
         )
         outcome = JobRunner(settings).run_here(options, storage, progress=_progress_bar(), should_stop=stop.is_set)
     except TrainingCancelled:
@@ -150,9 +169,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(json.dumps(outcome.to_dict()))
     else:
         print(f"{outcome.version} (parent {outcome.parent_version}) {outcome.reason}")
-        print(f"  {outcome.samples_used} stored samples -> {outcome.train_size} training inks, "
-              f"{len(outcome.history)} epochs on {outcome.device}, {outcome.samples_per_s:.0f} samples/s, "
-              f"{outcome.duration_s:.1f} s in all")
+        print(
+            f"  {outcome.samples_used} stored samples -> {outcome.train_size} training inks, "
+            f"{len(outcome.history)} epochs on {outcome.device}, {outcome.samples_per_s:.0f} samples/s, "
+            f"{outcome.duration_s:.1f} s in all"
+        )
     return 0
 
 
@@ -193,8 +214,10 @@ def _cmd_fit_memory(args: argparse.Namespace) -> int:
     params = fit_shipped(args.unipen, predictor, args.per_writer)
     path = predictor.store.root / predictor.version / PARAMS_FILE
     path.write_text(params.to_json())
-    print(f"{path}: k={params.k} temperature={params.temperature} knn_weight={params.knn_weight} "
-          f"size_weight={params.size_weight} size_gap={params.size_gap}\n{json.dumps(params.fitted_on, indent=1)}")
+    print(
+        f"{path}: k={params.k} temperature={params.temperature} knn_weight={params.knn_weight} "
+        f"size_weight={params.size_weight} size_gap={params.size_gap}\n{json.dumps(params.fitted_on, indent=1)}"
+    )
     return 0
 
 
@@ -208,11 +231,17 @@ def _sample_filter(args: argparse.Namespace):
         return datetime.fromisoformat(text) if text else None
 
     return SampleFilter(
-        chars=tuple(args.char or ()), misclassified_only=args.misclassified_only,
-        min_confidence=args.min_confidence, max_confidence=args.max_confidence,
-        correction_types=tuple(args.correction_type or ()), source=args.source,
-        participant_id=args.participant_id, collection_session_id=args.collection_session,
-        model_version=args.model_version, start=day(args.since), end=day(args.until),
+        chars=tuple(args.char or ()),
+        misclassified_only=args.misclassified_only,
+        min_confidence=args.min_confidence,
+        max_confidence=args.max_confidence,
+        correction_types=tuple(args.correction_type or ()),
+        source=args.source,
+        participant_id=args.participant_id,
+        collection_session_id=args.collection_session,
+        model_version=args.model_version,
+        start=day(args.since),
+        end=day(args.until),
     )
 
 
@@ -238,11 +267,22 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
         def show(p) -> None:
             if tty:
-                print(f"\r{p.read} read, {p.stored} new, {p.duplicates} duplicates, {p.problems} problems",
-                      end="", file=sys.stderr, flush=True)
+                print(
+                    f"\r{p.read} read, {p.stored} new, {p.duplicates} duplicates, {p.problems} problems",
+                    end="",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
-        report = import_file(storage, args.file, args.format, dry_run=args.dry_run,
-                             all_or_nothing=args.all_or_nothing, predictor=predictor, progress=show)
+        report = import_file(
+            storage,
+            args.file,
+            args.format,
+            dry_run=args.dry_run,
+            all_or_nothing=args.all_or_nothing,
+            predictor=predictor,
+            progress=show,
+        )
     except (FormatError, StorageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -315,16 +355,24 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
             from .recognition.predictor import Predictor
 
             reader = Predictor(settings)
-        result = suggest(storage, participant.id if participant else None, reader=reader,
-                         threshold=settings.uncertain_threshold)
+        result = suggest(
+            storage, participant.id if participant else None, reader=reader, threshold=settings.uncertain_threshold
+        )
     except StorageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps({"participant": participant.name if participant else None,
-                          "samples": result.samples, "characters_covered": result.characters_covered,
-                          "practice_set": list(result.practice_set),
-                          "suggestions": [asdict(s) for s in result.items]}))
+        print(
+            json.dumps(
+                {
+                    "participant": participant.name if participant else None,
+                    "samples": result.samples,
+                    "characters_covered": result.characters_covered,
+                    "practice_set": list(result.practice_set),
+                    "suggestions": [asdict(s) for s in result.items],
+                }
+            )
+        )
         return 0
     who = participant.name if participant else "everyone"
     print(f"{result.samples} samples of {who}, {result.characters_covered} of 62 characters covered")
@@ -351,12 +399,16 @@ def _cmd_bench_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
         return 0
-    print(f"{report['database']}: {report['samples']} samples (seeded in {report['seeded_s']} s), "
-          f"median of {report['views']} page views, load average {report['load_average']}")
+    print(
+        f"{report['database']}: {report['samples']} samples (seeded in {report['seeded_s']} s), "
+        f"median of {report['views']} page views, load average {report['load_average']}"
+    )
     for name, ms in report["median_ms"].items():
         print(f"  {name:28s} {ms:8.1f} ms")
-    print(f"  {'one page view, all queries':28s} {report['page_view_ms_median']:8.1f} ms "
-          f"(slowest view {report['page_view_ms_max']} ms; target 300 ms)")
+    print(
+        f"  {'one page view, all queries':28s} {report['page_view_ms_median']:8.1f} ms "
+        f"(slowest view {report['page_view_ms_max']} ms; target 300 ms)"
+    )
     if report["database"] == "sqlite":  # the queries run in this process: CPU time is the work, without the wait
         print(f"  {'the same, CPU time':28s} {report['page_view_cpu_ms_median']:8.1f} ms")
     return 0
@@ -377,11 +429,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, default=30.0, help="training budget on the reference 2-core CPU")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--version", help="version name (default: hershey-<date>-s<seed> or unipen-<date>-s<seed>)")
-    p.add_argument("--unipen", metavar="DIR", help="a UNIPEN folder (e.g. the train_r01_v07 download): train on its characters too")
+    p.add_argument(
+        "--unipen", metavar="DIR", help="a UNIPEN folder (e.g. the train_r01_v07 download): train on its characters too"
+    )
     sites = p.add_mutually_exclusive_group()
     sites.add_argument("--sites", nargs="+", metavar="SITE", help="only these sites of --unipen (e.g. apa app)")
     sites.add_argument("--exclude-sites", nargs="+", metavar="SITE", help="all sites of --unipen but these")
-    p.add_argument("--init", metavar="VERSION", help="start from this version in --out (e.g. hershey-v3) instead of random weights")
+    p.add_argument(
+        "--init", metavar="VERSION", help="start from this version in --out (e.g. hershey-v3) instead of random weights"
+    )
     p.set_defaults(func=_cmd_pretrain)
 
     p = sub.add_parser("predict", help="recognize one ink (JSON strokes or a canvas export)")
@@ -399,7 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("train", help="train on the stored samples (full training, or --fine-tune the active model)")
-    p.add_argument("--fine-tune", action="store_true", help="adapt the active model (a third of the learning rate, 5 epochs)")
+    p.add_argument(
+        "--fine-tune", action="store_true", help="adapt the active model (a third of the learning rate, 5 epochs)"
+    )
     p.add_argument("--epochs", type=int, help="default: 10 full, 5 fine-tuning")
     p.add_argument("--no-augment", action="store_true", help="train on the stored inks only")
     p.add_argument("--augmentation-factor", type=int, help="distorted copies per ink (default: 5 full, 3 fine-tuning)")
@@ -417,14 +475,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-class", type=int, default=5, help="samples per class to fine-tune on")
     p.add_argument("--samples", type=int, default=0, help="fine-tune on this many samples instead, spread over classes")
     p.add_argument("--seed", type=int, default=0, help="which samples are drawn (and the run's seed)")
-    p.add_argument("--draws", type=_at_least_one, default=1,
-                   help="repeat with seeds seed, seed+1, ... and summarize: one draw of a few samples is noisy")
-    p.add_argument("--json", action="store_true",
-                   help="one JSON report; with --draws > 1, {\"draws\": [reports], \"summary\": {...}}")
+    p.add_argument(
+        "--draws",
+        type=_at_least_one,
+        default=1,
+        help="repeat with seeds seed, seed+1, ... and summarize: one draw of a few samples is noisy",
+    )
+    p.add_argument(
+        "--json", action="store_true", help='one JSON report; with --draws > 1, {"draws": [reports], "summary": {...}}'
+    )
     p.set_defaults(func=_cmd_bench_finetune)
 
     p = sub.add_parser("bench-adapt", help="how much a writer's stored answers help at once (the memory), compare")
-    p.add_argument("--data", required=True, help="labeled JSON-lines file with writers (evaluation data; never shipped)")
+    p.add_argument(
+        "--data", required=True, help="labeled JSON-lines file with writers (evaluation data; never shipped)"
+    )
     p.add_argument("--per-writer", type=_at_least_one, default=20, help="answers stored per writer, in file order")
     p.add_argument("--json", action="store_true", help="one JSON report")
     p.set_defaults(func=_cmd_bench_adapt)
@@ -465,8 +530,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", help="keep the benchmark's database and files in this folder")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_bench_io)
-    p = sub.add_parser("bench-fuzz", help="random inks through the predictor and random files through import: "
-                                          "crashes (must be 0), rows stored versus records accepted")
+    p = sub.add_parser(
+        "bench-fuzz",
+        help="random inks through the predictor and random files through import: "
+        "crashes (must be 0), rows stored versus records accepted",
+    )
     p.add_argument("--inks", type=int, default=100_000)
     p.add_argument("--files", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)

@@ -32,7 +32,8 @@ class Settings(BaseSettings):
 
     # --- where things are kept ---------------------------------------------------------
     database_url: str = Field(
-        f"sqlite:///{PROJECT_ROOT / 'data' / 'airtype.db'}", min_length=1,
+        f"sqlite:///{PROJECT_ROOT / 'data' / 'airtype.db'}",
+        min_length=1,
         description="any SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@127.0.0.1/airtype",
     )
     model_dir: Path = Field(SHIPPED_MODEL_DIR, description="a folder of model versions")
@@ -52,8 +53,12 @@ class Settings(BaseSettings):
     one_euro_min_cutoff: float = Field(1.0, gt=0.0, le=100.0, description="Hz, more than 0")
     one_euro_beta: float = Field(0.02, ge=0.0, le=10.0, description="a number from 0 to 10")
     one_euro_d_cutoff: float = Field(1.0, gt=0.0, le=100.0, description="Hz, more than 0")
-    air_pinch_down: float = Field(0.30, gt=0.0, lt=2.0, description="a fraction of hand size, below AIRTYPE_AIR_PINCH_UP")
-    air_pinch_up: float = Field(0.45, gt=0.0, lt=2.0, description="a fraction of hand size, above AIRTYPE_AIR_PINCH_DOWN")
+    air_pinch_down: float = Field(
+        0.30, gt=0.0, lt=2.0, description="a fraction of hand size, below AIRTYPE_AIR_PINCH_UP"
+    )
+    air_pinch_up: float = Field(
+        0.45, gt=0.0, lt=2.0, description="a fraction of hand size, above AIRTYPE_AIR_PINCH_DOWN"
+    )
     air_debounce_frames: int = Field(2, ge=1, le=30, description="a whole number of frames from 1 to 30")
     air_lift_hold_s: float = Field(0.1, ge=0.0, le=2.0, description="seconds from 0 to 2")
     air_open_hand_frames: int = Field(2, ge=1, le=60, description="a whole number of frames from 1 to 60")

@@ -180,8 +180,10 @@ def page_share(clicks: int, warmup: int = 2) -> list[float]:
             stop(server)
     print("3. in Chromium, click on the replay demo -> prediction drawn (rerun, replay, model, poll, redraw)")
     print(f"   {summary(seen)}")
-    print(f"   the page polls every {POLL_S:g} s while the camera runs (or answers are on their way): "
-          f"{POLL_S * 500:.0f} ms of waiting on average, {POLL_S * 1000:.0f} ms at worst, included above")
+    print(
+        f"   the page polls every {POLL_S:g} s while the camera runs (or answers are on their way): "
+        f"{POLL_S * 500:.0f} ms of waiting on average, {POLL_S * 1000:.0f} ms at worst, included above"
+    )
     return seen
 
 
@@ -196,12 +198,18 @@ def tracking_quality(repeats: int) -> None:
         r = run_quality(glyphs, repeats=repeats, glitches=glitches)
         label = "clean" if not glitches else f"3-frame landmark glitches on {glitches:.0%} of frames"
         print(f"   {label}: {r['characters']} characters")
-        print(f"     ended by their intended gesture {r['ended_as_intended']:.1%}, "
-              f"with all their strokes {r['strokes_kept']:.1%}")
-        print(f"     stroke's first point from its intended start: median {r['start_px_median']} px, "
-              f"p95 {r['start_px_p95']} px (target: median <= 10 px)")
-        print(f"     stroke's first point from its intended path: median {r['first_point_px_median']} px, "
-              f"p95 {r['first_point_px_p95']} px")
+        print(
+            f"     ended by their intended gesture {r['ended_as_intended']:.1%}, "
+            f"with all their strokes {r['strokes_kept']:.1%}"
+        )
+        print(
+            f"     stroke's first point from its intended start: median {r['start_px_median']} px, "
+            f"p95 {r['start_px_p95']} px (target: median <= 10 px)"
+        )
+        print(
+            f"     stroke's first point from its intended path: median {r['first_point_px_median']} px, "
+            f"p95 {r['first_point_px_p95']} px"
+        )
         print(f"     tracker alone per frame: p50 {r['tracking_ms_p50']} ms")
         for char, hand, events in r["misses"][:5]:
             print(f"     missed {char!r}: {events} with {hand}")

@@ -76,7 +76,9 @@ def main() -> int:
               f"suggestions {first['suggestions']:.2f} s")  # fmt: skip
         views = [one_view(page, total) for _ in range(args.views)]
     for i, v in enumerate(views, 1):
-        print(f"view {i}: numbers {v['numbers']:.2f} s, charts {v['charts']:.2f} s, suggestions {v['suggestions']:.2f} s")
+        print(
+            f"view {i}: numbers {v['numbers']:.2f} s, charts {v['charts']:.2f} s, suggestions {v['suggestions']:.2f} s"
+        )
     medians = {k: statistics.median(v[k] for v in views) for k in views[0]}
     print("median: " + ", ".join(f"{k} {v:.2f} s" for k, v in medians.items()) + " (target: 2 s)")
     print(f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -61,8 +61,12 @@ def stored_inks(url: str, total: int) -> None:
     rng = np.random.default_rng(0)
     storage = Storage(url)
     try:
-        storage.save_samples([NewSample(sample(rng, CLASSES[i % len(CLASSES)])[0], CLASSES[i % len(CLASSES)], "manual")
-                              for i in range(total)])
+        storage.save_samples(
+            [
+                NewSample(sample(rng, CLASSES[i % len(CLASSES)])[0], CLASSES[i % len(CLASSES)], "manual")
+                for i in range(total)
+            ]
+        )
     finally:
         storage.close()
 
@@ -96,12 +100,20 @@ def main() -> None:
         for k in range(args.runs):
             results.append(one_run(page, server.url))
             r = results[-1]
-            print(f"  run {k + 1}: first progress {r['progress']:.2f} s, first batch {r['batch']:.2f} s, "
-                  f"verdict {r['verdict']:.1f} s", flush=True)
-    print(f"\nStart -> shown, median of {args.runs} runs on {args.samples} stored inks "
-          f"(load average {os.getloadavg()[0]:.1f}):")
-    for name, label, target in (("progress", "first progress", " (target <= 2 s)"), ("batch", "first batch", ""),
-                                ("verdict", "verdict (whole run)", " (target <= 60 s)")):
+            print(
+                f"  run {k + 1}: first progress {r['progress']:.2f} s, first batch {r['batch']:.2f} s, "
+                f"verdict {r['verdict']:.1f} s",
+                flush=True,
+            )
+    print(
+        f"\nStart -> shown, median of {args.runs} runs on {args.samples} stored inks "
+        f"(load average {os.getloadavg()[0]:.1f}):"
+    )
+    for name, label, target in (
+        ("progress", "first progress", " (target <= 2 s)"),
+        ("batch", "first batch", ""),
+        ("verdict", "verdict (whole run)", " (target <= 60 s)"),
+    ):
         print(f"  {label:<22}{statistics.median(r[name] for r in results):7.2f} s{target}")
 
 

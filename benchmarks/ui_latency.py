@@ -162,8 +162,10 @@ def main() -> None:
                 app.env["AIRTYPE_DATABASE_URL"] = f"sqlite:///{workdir / f'start-{time.time_ns()}.db'}"
                 canvas, healthy = measure_startup(browser, app)
                 app.startups.append(canvas)
-                print(f"  {app.name}: server answering after {healthy:.2f} s, canvas visible after {canvas:.2f} s",
-                      flush=True)
+                print(
+                    f"  {app.name}: server answering after {healthy:.2f} s, canvas visible after {canvas:.2f} s",
+                    flush=True,
+                )
 
         servers = [start_streamlit(app.script, app.env) for app in apps]
         try:

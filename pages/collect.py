@@ -121,8 +121,14 @@ def start_form(storage) -> None:
     st.session_state.setdefault("collect-seed", random.randrange(10_000))  # a new order each session, unless set
     b.number_input("Shuffle seed", min_value=0, key="collect-seed")
     show_message()
-    st.button("Start the session", type="primary", key="collect-start", on_click=_start, args=(participant_id,),
-              disabled=participant_id is None)  # the warning above says why
+    st.button(
+        "Start the session",
+        type="primary",
+        key="collect-start",
+        on_click=_start,
+        args=(participant_id,),
+        disabled=participant_id is None,
+    )  # the warning above says why
 
 
 def run(state: core.SessionState) -> None:

@@ -84,65 +84,110 @@ def _show_notice() -> None:
 with browse:
     _show_notice()
     flt = filters(storage)
-    order = st.radio("Order", SAMPLE_ORDERS, horizontal=True, key="data-order", on_change=restart_paging,
-                     format_func=lambda o: f"{o} first".capitalize())
+    order = st.radio(
+        "Order",
+        SAMPLE_ORDERS,
+        horizontal=True,
+        key="data-order",
+        on_change=restart_paging,
+        format_func=lambda o: f"{o} first".capitalize(),
+    )
     key = page_key(flt)
     page = storage.page_samples(flt, after=key, per_page=PER_PAGE, order=order)
     names = {p.id: p.name for p in storage.list_participants()}
     number = len(st.session_state[KEYS])
     first = (number - 1) * PER_PAGE + 1
-    st.caption(f"**{page.total}** samples match · showing {first}–{first + len(page.items) - 1} · {order} first"
-               if page.items else "No sample matches these filters.")
+    st.caption(
+        f"**{page.total}** samples match · showing {first}–{first + len(page.items) - 1} · {order} first"
+        if page.items
+        else "No sample matches these filters."
+    )
     chosen = []
     if page.items or number > 1:  # nothing to show: no empty table, no paging, nothing to select
         event = st.dataframe(
-            rows(page.items, names), column_config=COLUMNS, hide_index=True, on_select="rerun",
-            selection_mode="multi-row", row_height=64, height=600, key=f"data-table-{st.session_state.get(TABLE, 0)}-{number}",
+            rows(page.items, names),
+            column_config=COLUMNS,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="multi-row",
+            row_height=64,
+            height=600,
+            key=f"data-table-{st.session_state.get(TABLE, 0)}-{number}",
         )
         back, forward, every = st.columns([1, 1, 6])
         back.button("Previous", icon=":material/chevron_left:", disabled=number == 1, on_click=previous_page)
-        forward.button("Next", icon=":material/chevron_right:", disabled=page.next_key is None,
-                       on_click=next_page, args=(page.next_key,))
+        forward.button(
+            "Next",
+            icon=":material/chevron_right:",
+            disabled=page.next_key is None,
+            on_click=next_page,
+            args=(page.next_key,),
+        )
         everything = every.checkbox("Select all on this page", key=f"data-all-{number}")
-        chosen = list(page.items) if everything else [page.items[i] for i in event.selection.rows if i < len(page.items)]
+        chosen = (
+            list(page.items) if everything else [page.items[i] for i in event.selection.rows if i < len(page.items)]
+        )
     elif flt == SampleFilter():  # no filter: the database is empty
         st.info("No samples stored yet: draw on the Draw page, run a session on the Collect page, or import a file.")
     if chosen:
         n = len(chosen)
         st.subheader(f"{n} selected")
         left, right = st.columns(2)
-        label = left.selectbox("Relabel as", CLASSES, index=None, key="data-new-label",
-                               placeholder="Type or pick the right character")
+        label = left.selectbox(
+            "Relabel as", CLASSES, index=None, key="data-new-label", placeholder="Type or pick the right character"
+        )
         if left.button(f"Relabel {n}", disabled=label is None, icon=":material/edit:"):
             st.session_state[PENDING] = ("relabel", [s.id for s in chosen], label)
         if right.button(f"Delete {n}", icon=":material/delete:"):
             st.session_state[PENDING] = ("delete", [s.id for s in chosen], None)
-        right.caption(f"A delete can be undone for {storage.undo_days} days (AIRTYPE_UNDO_DAYS); "
-                      "then the deleted samples, ink included, are erased.")
+        right.caption(
+            f"A delete can be undone for {storage.undo_days} days (AIRTYPE_UNDO_DAYS); "
+            "then the deleted samples, ink included, are erased."
+        )
         pending = st.session_state.get(PENDING)
         if pending:
             action, ids, char = pending
-            what = f"Relabel {len(ids)} sample{'s' if len(ids) != 1 else ''} as `{char}`?" if action == "relabel" \
+            what = (
+                f"Relabel {len(ids)} sample{'s' if len(ids) != 1 else ''} as `{char}`?"
+                if action == "relabel"
                 else f"Delete {len(ids)} sample{'s' if len(ids) != 1 else ''}?"
-            st.warning(what + (" It can be undone from the Changes tab." if action == "relabel" else
-                               f" It can be undone from the Changes tab for {storage.undo_days} days."))
+            )
+            st.warning(
+                what
+                + (
+                    " It can be undone from the Changes tab."
+                    if action == "relabel"
+                    else f" It can be undone from the Changes tab for {storage.undo_days} days."
+                )
+            )
             yes, no, _ = st.columns([1, 1, 4])
             yes.button("Yes, do it", type="primary", on_click=_apply, args=pending, key="data-confirm")
             no.button("Cancel", on_click=lambda: st.session_state.pop(PENDING, None), key="data-cancel")
         if n == 1:
             sample = chosen[0]
             picture, facts = st.columns([1, 1])
-            picture.image(ink_thumbnail_svg(sample.ink, 360, 24, stroke_order=True),
-                          caption="Stroke order: colours and numbers in the order written")
+            picture.image(
+                ink_thumbnail_svg(sample.ink, 360, 24, stroke_order=True),
+                caption="Stroke order: colours and numbers in the order written",
+            )
             facts.markdown(f"### Sample #{sample.id}: `{sample.actual_char}`")
             if sample.predicted_char:
                 sure = "" if sample.confidence is None else f" at {sample.confidence:.0%}"
-                facts.markdown(f"The model ({sample.model_version or 'unknown version'}) read "
-                               f"`{sample.predicted_char}`{sure}" + ("" if sample.is_correct else " — **wrong**"))
-                facts.dataframe({"character": [c for c, _ in sample.alternatives],
-                                 "probability": [p for _, p in sample.alternatives]}, hide_index=True)
-            facts.caption(f"{sample.correction_type} · {sample.source} · {len(sample.ink.strokes)} strokes, "
-                          f"{sample.ink.num_points} points · {sample.created_at:%Y-%m-%d %H:%M} UTC")
+                facts.markdown(
+                    f"The model ({sample.model_version or 'unknown version'}) read "
+                    f"`{sample.predicted_char}`{sure}" + ("" if sample.is_correct else " — **wrong**")
+                )
+                facts.dataframe(
+                    {
+                        "character": [c for c, _ in sample.alternatives],
+                        "probability": [p for _, p in sample.alternatives],
+                    },
+                    hide_index=True,
+                )
+            facts.caption(
+                f"{sample.correction_type} · {sample.source} · {len(sample.ink.strokes)} strokes, "
+                f"{sample.ink.num_points} points · {sample.created_at:%Y-%m-%d %H:%M} UTC"
+            )
 
 with changes:
     _show_notice()
@@ -150,16 +195,21 @@ with changes:
     if not edits:
         st.info("No relabel or delete yet. Each one is listed here, with the values before it, and can be undone.")
     for edit in edits:
-        what = (f"Relabeled {edit.count} as `{edit.new_char}`" if edit.action == "relabel"
-                else f"Deleted {edit.count}")
+        what = f"Relabeled {edit.count} as `{edit.new_char}`" if edit.action == "relabel" else f"Deleted {edit.count}"
         line, button = st.columns([6, 1])
-        line.markdown(f"**{what}** · {edit.created_at:%Y-%m-%d %H:%M:%S} UTC"
-                      + (f" · undone {edit.undone_at:%H:%M:%S}" if edit.undone_at else ""))
+        line.markdown(
+            f"**{what}** · {edit.created_at:%Y-%m-%d %H:%M:%S} UTC"
+            + (f" · undone {edit.undone_at:%H:%M:%S}" if edit.undone_at else "")
+        )
         olds = storage.edit_old_values(edit.id, 8)
-        line.caption("Before: " + ", ".join(f"#{i} `{old.get('actual_char')}`" for i, old in olds)
-                     + (" …" if edit.count > len(olds) else ""))
-        button.button("Undo", key=f"undo-{edit.id}", disabled=edit.undone_at is not None, on_click=_undo,
-                      args=(edit.id,))
+        line.caption(
+            "Before: "
+            + ", ".join(f"#{i} `{old.get('actual_char')}`" for i, old in olds)
+            + (" …" if edit.count > len(olds) else "")
+        )
+        button.button(
+            "Undo", key=f"undo-{edit.id}", disabled=edit.undone_at is not None, on_click=_undo, args=(edit.id,)
+        )
 
 with importing:
     from airtype_core.formats import READ_FORMATS, FormatError
@@ -168,11 +218,15 @@ with importing:
     limit = st.get_option("server.maxUploadSize")
     upload = st.file_uploader(
         "A handwriting file: JSON lines, InkML, UJI Pen v2 text or UNIPEN",
-        type=["jsonl", "json", "ndjson", "inkml", "xml", "txt", "uji", "dat", "unipen"], key="import-file",
+        type=["jsonl", "json", "ndjson", "inkml", "xml", "txt", "uji", "dat", "unipen"],
+        key="import-file",
         help=f"Files up to {limit} MB (server.maxUploadSize in .streamlit/config.toml). A bigger file, or a "
-             "UNIPEN folder with included files: `python -m airtype_core import FILE`.")
-    st.caption(f"Up to **{limit} MB** a file: a bigger one is marked in red and not sent to the server. "
-               "Import bigger files with `python -m airtype_core import FILE`, which streams from disk.")
+        "UNIPEN folder with included files: `python -m airtype_core import FILE`.",
+    )
+    st.caption(
+        f"Up to **{limit} MB** a file: a bigger one is marked in red and not sent to the server. "
+        "Import bigger files with `python -m airtype_core import FILE`, which streams from disk."
+    )
     fmt = st.selectbox("Format", ["from the file name", *READ_FORMATS], key="import-format")
     fmt = None if fmt == "from the file name" else fmt
     found = None
@@ -186,8 +240,10 @@ with importing:
         except FormatError as exc:
             st.error(str(exc))
     if upload is not None and found is not None:
-        st.markdown(f"**Preview** of {upload.name} ({upload.size / 1e6:.1f} MB): the first {len(found)} "
-                    f"samples{' of more' if more else ''}, and the problems met before them")
+        st.markdown(
+            f"**Preview** of {upload.name} ({upload.size / 1e6:.1f} MB): the first {len(found)} "
+            f"samples{' of more' if more else ''}, and the problems met before them"
+        )
         cells = st.columns(8)
         for cell, record in zip(cells, found):
             cell.image(ink_thumbnail_svg(record.ink, 96, 8), caption=f"{record.label} · {record.writer or '—'}")
@@ -201,12 +257,20 @@ with importing:
 
             def show(p) -> None:
                 done = min(1.0, upload.tell() / max(1, upload.size))
-                bar.progress(done, text=f"{p.read} read · {p.stored} new · {p.duplicates} duplicates · "
-                                        f"{p.problems} problems")
+                bar.progress(
+                    done, text=f"{p.read} read · {p.stored} new · {p.duplicates} duplicates · {p.problems} problems"
+                )
 
             try:
-                report = import_file(storage, upload, fmt, dry_run=dry, all_or_nothing=whole,
-                                     predictor=get_predictor() if predict else None, progress=show)
+                report = import_file(
+                    storage,
+                    upload,
+                    fmt,
+                    dry_run=dry,
+                    all_or_nothing=whole,
+                    predictor=get_predictor() if predict else None,
+                    progress=show,
+                )
             except (FormatError, *user_errors()) as exc:
                 st.error(str(exc))
             else:
@@ -230,14 +294,23 @@ with exporting:
     from airtype_core.transfer.exporter import SUFFIX, export_to_file
 
     total = page.total
-    kind = st.radio("Format", ["jsonl", "csv", "inkml"], horizontal=True, key="export-format",
-                    format_func={"jsonl": "JSON lines (lossless)", "csv": "CSV (metadata)", "inkml": "InkML"}.get)
+    kind = st.radio(
+        "Format",
+        ["jsonl", "csv", "inkml"],
+        horizontal=True,
+        key="export-format",
+        format_func={"jsonl": "JSON lines (lossless)", "csv": "CSV (metadata)", "inkml": "InkML"}.get,
+    )
 
     # Written on request, then offered as a plain download: a button whose data is made on the
     # click itself now and then gave the browser nothing (about one click in four here).
     wanted = (kind, repr(flt), total)
-    if st.button(f"Prepare the {total} samples of the current filter", icon=":material/description:",
-                 key="export-prepare", disabled=total == 0):
+    if st.button(
+        f"Prepare the {total} samples of the current filter",
+        icon=":material/description:",
+        key="export-prepare",
+        disabled=total == 0,
+    ):
         with st.spinner("Writing the export…"):
             if EXPORTED in st.session_state:
                 Path(st.session_state.pop(EXPORTED)[1]).unlink(missing_ok=True)
@@ -246,8 +319,13 @@ with exporting:
     prepared = st.session_state.get(EXPORTED)
     if prepared is not None and prepared[0] == wanted and Path(prepared[1]).exists():
         with open(prepared[1], "rb") as written:
-            st.download_button(f"Download the {total} samples of the current filter", data=written,
-                               file_name=f"airtype-samples{SUFFIX[kind]}", mime="application/octet-stream",
-                               icon=":material/download:", key="export-download")
+            st.download_button(
+                f"Download the {total} samples of the current filter",
+                data=written,
+                file_name=f"airtype-samples{SUFFIX[kind]}",
+                mime="application/octet-stream",
+                icon=":material/download:",
+                key="export-download",
+            )
     elif total:
         st.caption("Prepare the export, then download it; changing the filter or the format asks for a new one.")

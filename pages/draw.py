@@ -56,5 +56,6 @@ with right:
     elif reading.error:
         st.error(reading.error)
     else:
-        prediction_panel(reading.prediction, reading.ink, source="canvas", key=key, on_stored=next_character,
-                         area=CANVAS_AREA)
+        prediction_panel(
+            reading.prediction, reading.ink, source="canvas", key=key, on_stored=next_character, area=CANVAS_AREA
+        )

@@ -36,7 +36,9 @@ def _add() -> None:
 
 def _rename(participant_id: int, old: str) -> None:
     try:
-        person = get_storage().rename_participant(participant_id, st.session_state.get(f"participants-rename-{participant_id}", ""))
+        person = get_storage().rename_participant(
+            participant_id, st.session_state.get(f"participants-rename-{participant_id}", "")
+        )
         current = st.session_state.get(PARTICIPANT)
         if current is not None and current.name == old:  # the sidebar follows the new name
             st.session_state[PARTICIPANT] = person
@@ -66,8 +68,11 @@ def _reset_memory(participant_id: int, name: str) -> None:
 
     try:
         forgotten = reset_memory(get_storage(), participant_id)
-        _say("success", f"{name}'s memory starts empty again ({forgotten} answer{'s' if forgotten != 1 else ''} "
-                        "no longer count; the samples are kept).")
+        _say(
+            "success",
+            f"{name}'s memory starts empty again ({forgotten} answer{'s' if forgotten != 1 else ''} "
+            "no longer count; the samples are kept).",
+        )
     except user_errors() as exc:
         _say("error", f"The memory was not reset: {exc}")
 
@@ -83,15 +88,23 @@ except user_errors() as exc:
     st.error(str(exc))
     st.stop()
 
+
 def _memory_row(person) -> None:
     from airtype_core.storage.memory import memory_size
 
     held = memory_size(storage, person.id)
     a, b = st.columns([4, 1], vertical_alignment="center")
-    a.caption(f"Memory: {held} stored answer{'s' if held != 1 else ''} change{'s' if held == 1 else ''} "
-              f"{person.name}'s next predictions.")
-    b.button("Reset memory", key=f"participants-memory-{person.id}", disabled=held == 0,
-             on_click=_reset_memory, args=(person.id, person.name))
+    a.caption(
+        f"Memory: {held} stored answer{'s' if held != 1 else ''} change{'s' if held == 1 else ''} "
+        f"{person.name}'s next predictions."
+    )
+    b.button(
+        "Reset memory",
+        key=f"participants-memory-{person.id}",
+        disabled=held == 0,
+        on_click=_reset_memory,
+        args=(person.id, person.name),
+    )
 
 
 with st.form("participants-add", clear_on_submit=False, border=False):
@@ -105,11 +118,15 @@ for person, count in people:
     with st.expander(f"{person.name} · {count} sample{'s' if count != 1 else ''}"):
         a, b = st.columns([4, 1], vertical_alignment="bottom")
         a.text_input("New name", value=person.name, key=f"participants-rename-{person.id}", max_chars=100)
-        b.button("Rename", key=f"participants-rename-button-{person.id}", on_click=_rename, args=(person.id, person.name))
+        b.button(
+            "Rename", key=f"participants-rename-button-{person.id}", on_click=_rename, args=(person.id, person.name)
+        )
         _memory_row(person)
         if st.session_state.get("participants-confirm") == person.id:
-            st.warning(f"Delete {person.name} and their {count} sample{'s' if count != 1 else ''}? "
-                       "Their handwriting is erased, with every copy kept for undo: this cannot be undone.")
+            st.warning(
+                f"Delete {person.name} and their {count} sample{'s' if count != 1 else ''}? "
+                "Their handwriting is erased, with every copy kept for undo: this cannot be undone."
+            )
             c, d = st.columns([1, 4])
             c.button(f"Delete {count} sample{'s' if count != 1 else ''}", type="primary",
                      key=f"participants-yes-{person.id}", on_click=_delete, args=(person.id, person.name))  # fmt: skip

@@ -40,17 +40,39 @@ def _curves(status: JobStatus) -> go.Figure:
     live = list(status.curve)
     epochs = list(status.history)
     for col, key in ((1, "loss"), (2, "acc")):
-        fig.add_trace(go.Scatter(x=[p.x for p in live], y=[getattr(p, key) for p in live], mode="lines",
-                                 name="train (live)", line={"color": "#9aa7c7"}, showlegend=col == 1), 1, col)
+        fig.add_trace(
+            go.Scatter(
+                x=[p.x for p in live],
+                y=[getattr(p, key) for p in live],
+                mode="lines",
+                name="train (live)",
+                line={"color": "#9aa7c7"},
+                showlegend=col == 1,
+            ),
+            1,
+            col,
+        )
         for split, color in (("train", "#3358d4"), ("val", "#e8590c")):
-            fig.add_trace(go.Scatter(x=[e.epoch for e in epochs], y=[getattr(e, f"{split}_{key}") for e in epochs],
-                                     mode="lines+markers", name=split, line={"color": color},
-                                     showlegend=col == 1), 1, col)
+            fig.add_trace(
+                go.Scatter(
+                    x=[e.epoch for e in epochs],
+                    y=[getattr(e, f"{split}_{key}") for e in epochs],
+                    mode="lines+markers",
+                    name=split,
+                    line={"color": color},
+                    showlegend=col == 1,
+                ),
+                1,
+                col,
+            )
     fig.update_xaxes(title_text="epoch", range=[0, max(status.epochs, 1)])
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 1], row=1, col=2)
-    fig.update_layout(height=320, margin={"t": 60, "b": 10, "l": 10, "r": 10},
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.12, "xanchor": "right", "x": 1})
+    fig.update_layout(
+        height=320,
+        margin={"t": 60, "b": 10, "l": 10, "r": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.12, "xanchor": "right", "x": 1},
+    )
     return fig
 
 
@@ -77,13 +99,19 @@ def _outcome(status: JobStatus) -> None:
             "Synthetic ink of classes you did not draw": ("synthetic_top1", "{:.1%}"),
         }
         table = [
-            {"measured on": label, "new model": fmt.format(out.new_metrics[key]),
-             "active model": fmt.format(out.parent_metrics[key]) if key in out.parent_metrics else "–"}
-            for label, (key, fmt) in rows.items() if out.new_metrics.get(key) is not None
+            {
+                "measured on": label,
+                "new model": fmt.format(out.new_metrics[key]),
+                "active model": fmt.format(out.parent_metrics[key]) if key in out.parent_metrics else "–",
+            }
+            for label, (key, fmt) in rows.items()
+            if out.new_metrics.get(key) is not None
         ]
         st.dataframe(table, hide_index=True)
-        st.caption(f"{out.samples_used} stored samples → {out.train_size} training inks; "
-                   f"{_duration(out.duration_s)} in all on {out.device}, {out.samples_per_s:.0f} samples/s.")
+        st.caption(
+            f"{out.samples_used} stored samples → {out.train_size} training inks; "
+            f"{_duration(out.duration_s)} in all on {out.device}, {out.samples_per_s:.0f} samples/s."
+        )
     if status.history:
         st.plotly_chart(_curves(status), key=f"curves-{status.job_id}-final")
 
@@ -93,11 +121,20 @@ def _percent(value: float | None) -> str:
 
 
 def version_rows(versions: list[VersionInfo]) -> list[dict[str, str]]:
-    return [{"version": v.version, "in use": "✓" if v.is_active else "", "kind": v.kind,
-             "created": datetime.fromisoformat(v.created_at).strftime("%Y-%m-%d %H:%M"), "parent": v.parent_version or "",
-             "held-out accuracy": _percent(v.held_out_top1), "measured on": v.measured_on,
-             "note": v.reason or "", "learned from": v.learned_from}
-            for v in versions]
+    return [
+        {
+            "version": v.version,
+            "in use": "✓" if v.is_active else "",
+            "kind": v.kind,
+            "created": datetime.fromisoformat(v.created_at).strftime("%Y-%m-%d %H:%M"),
+            "parent": v.parent_version or "",
+            "held-out accuracy": _percent(v.held_out_top1),
+            "measured on": v.measured_on,
+            "note": v.reason or "",
+            "learned from": v.learned_from,
+        }
+        for v in versions
+    ]
 
 
 def progress_panel(runner: JobRunner, running: bool) -> None:
@@ -157,23 +194,40 @@ running = current is not None and current.active
 st.subheader("Readiness")
 options_col, ready_col = st.columns([2, 3], gap="large")
 with options_col:
-    mode = st.radio("Kind of run", list(MODES) if predictor else ["full"], format_func=MODES.get, horizontal=True,
-                    help="Fine-tuning adapts the model in use (a third of the learning rate, 5 epochs, then "
-                         "blended with a fifth of the model in use so it keeps what it knew). "
-                         "Full training starts from random weights: it needs many samples of every character.")
+    mode = st.radio(
+        "Kind of run",
+        list(MODES) if predictor else ["full"],
+        format_func=MODES.get,
+        horizontal=True,
+        help="Fine-tuning adapts the model in use (a third of the learning rate, 5 epochs, then "
+        "blended with a fifth of the model in use so it keeps what it knew). "
+        "Full training starts from random weights: it needs many samples of every character.",
+    )
     defaults = TrainOptions(mode=mode).resolved()
     participants = {p.id: p.name for p in storage.list_participants()}
-    participant = st.selectbox("Samples of", [None, *participants], format_func=lambda p: participants.get(p, "everyone"),
-                               help="Train on one participant's samples only (personalization).")
+    participant = st.selectbox(
+        "Samples of",
+        [None, *participants],
+        format_func=lambda p: participants.get(p, "everyone"),
+        help="Train on one participant's samples only (personalization).",
+    )
     misclassified = st.checkbox("Only the samples the model got wrong")
     a, b = st.columns(2)
     epochs = a.number_input("Epochs", 1, 200, defaults.epochs, key=f"epochs-{mode}")
     min_samples = b.number_input("Minimum samples", 1, 100_000, defaults.min_samples)
     augment = st.toggle("Augmentation (distorted copies of each ink)", value=True)
-    factor = st.slider("Augmentation factor", 1, 10, defaults.augmentation_factor, disabled=not augment,
-                       key=f"factor-{mode}")
-options = TrainOptions(mode=mode, epochs=int(epochs), augment=augment, augmentation_factor=factor,
-                       misclassified_only=misclassified, min_samples=int(min_samples), participant_id=participant)
+    factor = st.slider(
+        "Augmentation factor", 1, 10, defaults.augmentation_factor, disabled=not augment, key=f"factor-{mode}"
+    )
+options = TrainOptions(
+    mode=mode,
+    epochs=int(epochs),
+    augment=augment,
+    augmentation_factor=factor,
+    misclassified_only=misclassified,
+    min_samples=int(min_samples),
+    participant_id=participant,
+)
 
 with ready_col:
     try:
@@ -186,13 +240,27 @@ with ready_col:
     m[1].metric("Device", state.device)
     m[2].metric("Runs", state.runs, help=f"{state.completed_runs} completed")
     (st.success if state.ready else st.info)(state.recommendation)
-    fig = go.Figure(go.Bar(x=list(state.counts), y=list(state.counts.values()), marker_color="#3358d4",
-                           hovertemplate="%{x}: %{y} samples<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=list(state.counts),
+            y=list(state.counts.values()),
+            marker_color="#3358d4",
+            hovertemplate="%{x}: %{y} samples<extra></extra>",
+        )
+    )
     # Every character labelled: Plotly thins out crowded category ticks unless told one per bar.
-    fig.update_layout(height=220, margin={"t": 10, "b": 10, "l": 10, "r": 10},
-                      yaxis={"title": "samples", "rangemode": "nonnegative"},
-                      xaxis={"type": "category", "tickmode": "linear", "dtick": 1, "tickangle": 0,
-                             "tickfont": {"size": 9, "family": "monospace"}})
+    fig.update_layout(
+        height=220,
+        margin={"t": 10, "b": 10, "l": 10, "r": 10},
+        yaxis={"title": "samples", "rangemode": "nonnegative"},
+        xaxis={
+            "type": "category",
+            "tickmode": "linear",
+            "dtick": 1,
+            "tickangle": 0,
+            "tickfont": {"size": 9, "family": "monospace"},
+        },
+    )
     st.plotly_chart(fig, key="counts")
 
 if st.button("Start training", type="primary", disabled=running or not state.ready, icon=":material/model_training:"):
@@ -226,16 +294,30 @@ if row.button("Use this version", disabled=not chosen or (predictor is not None 
     except (ModelLoadError,) + user_errors() as exc:
         st.error(str(exc))
 if chosen:
-    row.download_button("Download", data=lambda: version_archive(store, chosen),
-                        file_name=f"airtype-{chosen}.zip", mime="application/zip",
-                        icon=":material/download:",
-                        help="the version's weights and manifest; unzip into data/models/ of another AirType")
+    row.download_button(
+        "Download",
+        data=lambda: version_archive(store, chosen),
+        file_name=f"airtype-{chosen}.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        help="the version's weights and manifest; unzip into data/models/ of another AirType",
+    )
 
 with st.expander("Past runs"):
     st.dataframe(
-        [{"started": s.started_at.strftime("%Y-%m-%d %H:%M"), "kind": s.kind, "status": s.status,
-          "samples": s.samples_used, "epochs": len(s.history or []), "duration": _duration(s.duration_s),
-          "device": s.device, "version": s.model_version or "", "note": s.error or (s.metrics or {}).get("reason", "")}
-         for s in storage.list_training_sessions(limit=50)],
+        [
+            {
+                "started": s.started_at.strftime("%Y-%m-%d %H:%M"),
+                "kind": s.kind,
+                "status": s.status,
+                "samples": s.samples_used,
+                "epochs": len(s.history or []),
+                "duration": _duration(s.duration_s),
+                "device": s.device,
+                "version": s.model_version or "",
+                "note": s.error or (s.metrics or {}).get("reason", ""),
+            }
+            for s in storage.list_training_sessions(limit=50)
+        ],
         hide_index=True,
     )

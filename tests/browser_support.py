@@ -150,7 +150,9 @@ def wait_idle(page, timeout_ms: float = WAIT_MS) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
 
 
-def draw(page, points: Sequence[tuple[float, float]], canvas: str = CANVAS, steps: int = 3, release: bool = True) -> None:
+def draw(
+    page, points: Sequence[tuple[float, float]], canvas: str = CANVAS, steps: int = 3, release: bool = True
+) -> None:
     """One pen stroke through `points` (canvas pixels), pressed at the first, lifted at the last."""
     box = page.locator(canvas).first.bounding_box()
     assert box is not None, "the canvas is not on the page"

@@ -112,7 +112,7 @@ def _throwaway_cluster() -> Iterator[str]:
 @contextmanager
 def running() -> Iterator[PgServer]:
     url = os.environ.get(ENV_URL, "").strip()
-    with (_nothing(url) if url else _throwaway_cluster()) as admin_url:
+    with _nothing(url) if url else _throwaway_cluster() as admin_url:
         server = PgServer(admin_url)
         try:
             with server._admin.connect():

@@ -188,7 +188,10 @@ def test_bad_recordings_and_demo_texts_are_refused_with_a_message():
     "data, message",
     [
         (b"[1, 2, 3]", "holds a JSON list, not a recording"),
-        (b'{"format": "airtype-hand-frames/1", "frame_size": [1e12, 480], "frames": [[0, null]]}', '"frame_size" must be'),
+        (
+            b'{"format": "airtype-hand-frames/1", "frame_size": [1e12, 480], "frames": [[0, null]]}',
+            '"frame_size" must be',
+        ),
         (b"\x89PNG\r\n\x1a\n not json at all", "The file is not JSON"),
         (b'{"format": "airtype-hand-frames/1", "frame_size": [640, 480], "frames": [[0, [1, 2]]]}', "Frame 1 of"),
     ],

@@ -46,4 +46,3 @@ def test_class_sizes_are_measured_after_each_writers_own_scale():
     mean, std = size_statistics(items)
     assert np.isclose(mean[CLASS_INDEX["o"], 0] - mean[CLASS_INDEX["0"], 0], np.log(0.5), atol=0.02)
     assert std[CLASS_INDEX["o"], 0] < 0.1  # the writers' scales are not counted as spread
-

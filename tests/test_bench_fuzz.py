@@ -14,10 +14,19 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_bench_fuzz_finds_no_crash_and_the_rows_match_what_was_reported(tmp_path):
     from model_files import copy_shipped_models
 
-    env = {**os.environ, "AIRTYPE_MODEL_DIR": str(copy_shipped_models(tmp_path / "models")),
-           "AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}"}
-    done = subprocess.run([sys.executable, "-m", "airtype_core", "bench-fuzz", "--inks", "400", "--files", "80",
-                           "--seed", "1", "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "AIRTYPE_MODEL_DIR": str(copy_shipped_models(tmp_path / "models")),
+        "AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "airtype_core", "bench-fuzz", "--inks", "400", "--files", "80", "--seed", "1", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(done.stdout)
     assert report["crashes"] == [] and done.returncode == 0, report["crashes"]
     assert report["inks"] == 400 and report["files"] == 80

@@ -82,9 +82,9 @@ def test_the_pinch_is_calibrated_kept_for_the_participant_and_reset(browser, app
 
         page = open_air(browser, server_url)  # a new tab: the calibration is Ada's, not the tab's
         page.get_by_text("Fit the pinch to your hand (calibration)").click()
-        expect(page.get_by_text(re.compile(rf"below {kept.pinch_down:.2f} of your palm .*\(calibrated\)"))).to_be_visible(
-            timeout=WAIT_MS
-        )
+        expect(
+            page.get_by_text(re.compile(rf"below {kept.pinch_down:.2f} of your palm .*\(calibrated\)"))
+        ).to_be_visible(timeout=WAIT_MS)
         click(page, "Reset my calibration")
         expect(page.get_by_text("Calibration reset: the pen uses the default pinch thresholds again.")).to_be_visible(
             timeout=WAIT_MS

@@ -27,8 +27,10 @@ def app(tmp_path_factory):
 def test_upload_imports_and_the_export_downloads(browser, app):  # noqa: F811
     server_url, db_url, root = app
     upload = root / "inks.jsonl"
-    lines = [json.dumps({"label": c, "strokes": [[[i, 0], [i + 10, 25], [i, 40]]], "writer": "ana"})
-             for i, c in enumerate("abc")] + ["not json"]
+    lines = [
+        json.dumps({"label": c, "strokes": [[[i, 0], [i + 10, 25], [i, 40]]], "writer": "ana"})
+        for i, c in enumerate("abc")
+    ] + ["not json"]
     upload.write_text("\n".join(lines) + "\n")
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.set_default_timeout(WAIT_MS)
@@ -54,6 +56,8 @@ def test_upload_imports_and_the_export_downloads(browser, app):  # noqa: F811
     assert download.value.failure() is None
     assert download.value.suggested_filename == "airtype-samples.jsonl"
     exported = [json.loads(line) for line in open(download.value.path(), encoding="utf-8")]
-    assert [(r["label"], r["writer"], r["source"]) for r in exported] == [("a", "ana", "import"),
-                                                                         ("b", "ana", "import"),
-                                                                         ("c", "ana", "import")]
+    assert [(r["label"], r["writer"], r["source"]) for r in exported] == [
+        ("a", "ana", "import"),
+        ("b", "ana", "import"),
+        ("c", "ana", "import"),
+    ]

@@ -138,8 +138,11 @@ def test_the_app_follows_the_browsers_dark_preference(browser, app):  # noqa: F8
 
 
 def test_refused_settings_stop_the_app_with_every_problem_and_no_pages(browser, tmp_path):  # noqa: F811
-    env = {"AIRTYPE_SEQ_LEN": "12x", "AIRTYPE_AIR_PINCH_DOWN": "0.9",
-           "AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}"}
+    env = {
+        "AIRTYPE_SEQ_LEN": "12x",
+        "AIRTYPE_AIR_PINCH_DOWN": "0.9",
+        "AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}",
+    }
     with streamlit_server("app.py", env=env) as server:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.set_default_timeout(WAIT_MS)

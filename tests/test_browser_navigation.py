@@ -45,13 +45,20 @@ def test_the_pages_ask_nothing_of_the_internet_and_the_server_fails_no_request(f
     own = (fresh_server.url, fresh_server.url.replace("http", "ws"))
     elsewhere: list[str] = []
     failed: list[str] = []
-    page.on("request", lambda r: r.url.startswith(("http", "ws")) and not r.url.startswith(own)
-            and elsewhere.append(r.url))
+    page.on(
+        "request", lambda r: r.url.startswith(("http", "ws")) and not r.url.startswith(own) and elsewhere.append(r.url)
+    )
     page.on("response", lambda r: r.status >= 500 and failed.append(f"{r.status} {r.url}"))
     page.goto(fresh_server.url)
     expect(page.get_by_text("Draw a character on the canvas.")).to_be_visible(timeout=WAIT_MS)
-    for link, title in (("Air writing", "Write in the air"), ("Training", "Training"), ("Data", "Data"),
-                        ("Stats", "Stats"), ("Collect", "Collect"), ("Participants", "Participants")):
+    for link, title in (
+        ("Air writing", "Write in the air"),
+        ("Training", "Training"),
+        ("Data", "Data"),
+        ("Stats", "Stats"),
+        ("Collect", "Collect"),
+        ("Participants", "Participants"),
+    ):
         page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
         expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=WAIT_MS)
     page.wait_for_load_state("networkidle")

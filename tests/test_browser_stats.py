@@ -25,9 +25,18 @@ def one_days_samples() -> list[NewSample]:
     out = []
     for i, char in enumerate("abcdefghq" * 3):
         predicted = "g" if char == NEVER_RIGHT else char
-        out.append(NewSample(sample(rng, char)[0], char, "confirmed" if predicted == char else "corrected",
-                             predicted_char=predicted, confidence=0.7, alternatives=((predicted, 0.7),),
-                             model_version="unipen-v1", created_at=ONE_DAY + timedelta(minutes=i)))
+        out.append(
+            NewSample(
+                sample(rng, char)[0],
+                char,
+                "confirmed" if predicted == char else "corrected",
+                predicted_char=predicted,
+                confidence=0.7,
+                alternatives=((predicted, 0.7),),
+                model_version="unipen-v1",
+                created_at=ONE_DAY + timedelta(minutes=i),
+            )
+        )
     return out
 
 
@@ -52,7 +61,9 @@ def chart(page, title: str):
 
 
 def test_one_day_of_data_is_ticked_in_days_not_hours(stats_page):
-    ticks = chart(stats_page, "Samples per day").locator(".xtick text").evaluate_all("els => els.map(e => e.textContent)")
+    ticks = (
+        chart(stats_page, "Samples per day").locator(".xtick text").evaluate_all("els => els.map(e => e.textContent)")
+    )
     assert ticks and all(":" not in t for t in ticks), ticks
     assert "01 Dec 2026" in ticks
 
@@ -61,8 +72,12 @@ def test_the_confusion_matrix_axis_title_does_not_overlap_the_chart_title(stats_
     matrix = chart(stats_page, "Confusion matrix")
     matrix.scroll_into_view_if_needed()
     title, axis = matrix.locator(".gtitle").bounding_box(), matrix.locator(".xtitle").bounding_box()
-    apart = (title["y"] + title["height"] <= axis["y"] or axis["y"] + axis["height"] <= title["y"]
-             or title["x"] + title["width"] <= axis["x"] or axis["x"] + axis["width"] <= title["x"])
+    apart = (
+        title["y"] + title["height"] <= axis["y"]
+        or axis["y"] + axis["height"] <= title["y"]
+        or title["x"] + title["width"] <= axis["x"]
+        or axis["x"] + axis["width"] <= title["x"]
+    )
     assert apart, f"chart title {title} overlaps axis title {axis}"
 
 

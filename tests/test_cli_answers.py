@@ -17,8 +17,15 @@ from airtype_core.settings import PROJECT_ROOT, get_settings
 
 
 def _cli(*args: str, stdout=subprocess.PIPE, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "airtype_core", *args], stdout=stdout, stderr=subprocess.PIPE,
-                          text=True, cwd=PROJECT_ROOT, env={**os.environ, **env}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "airtype_core", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +56,11 @@ def test_evaluate_honours_AIRTYPE_TTA_as_the_app_does(few):
     assert json.loads(_cli("evaluate", "--data", few, "--json", AIRTYPE_TTA="0").stdout)["tta"] is False
 
 
-@pytest.mark.parametrize("content", [b"", os.urandom(300).replace(b"\n", b"x"), b'{"label": "a"}\n'],
-                         ids=["empty", "random-bytes", "no-strokes"])
+@pytest.mark.parametrize(
+    "content",
+    [b"", os.urandom(300).replace(b"\n", b"x"), b'{"label": "a"}\n'],
+    ids=["empty", "random-bytes", "no-strokes"],
+)
 def test_evaluate_of_a_file_with_nothing_to_measure_fails_in_one_line(tmp_path, content):
     data = tmp_path / "nothing.jsonl"
     data.write_bytes(content)
@@ -70,8 +80,13 @@ def test_output_read_by_a_reader_that_stops_early_ends_quietly(tmp_path):
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        out = _cli("suggest", "--json", "--no-model", stdout=write_end,
-                   AIRTYPE_DATABASE_URL=f"sqlite:///{tmp_path / 'airtype.db'}")
+        out = _cli(
+            "suggest",
+            "--json",
+            "--no-model",
+            stdout=write_end,
+            AIRTYPE_DATABASE_URL=f"sqlite:///{tmp_path / 'airtype.db'}",
+        )
     finally:
         os.close(write_end)
     assert "Broken pipe" not in out.stderr and "Traceback" not in out.stderr, out.stderr

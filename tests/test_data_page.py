@@ -15,8 +15,13 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 def _sample(i: int, label: str, predicted: str) -> NewSample:
     kind = "confirmed" if label == predicted else "corrected"
-    return NewSample(ink=Ink.from_strokes([[[i, 0], [i + 9, 20], [i, 30]]]), actual_char=label,
-                     correction_type=kind, predicted_char=predicted, confidence=0.6)
+    return NewSample(
+        ink=Ink.from_strokes([[[i, 0], [i + 9, 20], [i, 30]]]),
+        actual_char=label,
+        correction_type=kind,
+        predicted_char=predicted,
+        confidence=0.6,
+    )
 
 
 @pytest.fixture

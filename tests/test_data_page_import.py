@@ -13,8 +13,10 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def _jsonl(*writers: str, dx: int = 0) -> bytes:
-    lines = [json.dumps({"label": "a", "strokes": [[[i + dx, 0], [i + dx + 9, 20]]], "writer": w})
-             for i, w in enumerate(writers)]
+    lines = [
+        json.dumps({"label": "a", "strokes": [[[i + dx, 0], [i + dx + 9, 20]]], "writer": w})
+        for i, w in enumerate(writers)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 

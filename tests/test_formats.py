@@ -38,7 +38,8 @@ def _read(fmt: str, data: bytes):
 
 def _same_points(a: Ink, b: Ink) -> bool:
     return len(a.strokes) == len(b.strokes) and all(
-        np.array_equal(x, y, equal_nan=True) for x, y in zip(a.strokes, b.strokes))
+        np.array_equal(x, y, equal_nan=True) for x, y in zip(a.strokes, b.strokes)
+    )
 
 
 # --- JSON lines ------------------------------------------------------------------
@@ -96,8 +97,10 @@ def test_inkml_reports_bad_groups_by_element_and_a_truncated_file_by_line():
 
 
 def test_inkml_reads_a_latin1_file_that_does_not_say_so_and_one_that_does():
-    body = ('<ink xmlns="http://www.w3.org/2003/InkML"><traceGroup><annotation type="truth">a</annotation>'
-            '<annotation type="writer">Zoë</annotation><trace>0 0, 5 5</trace></traceGroup></ink>')
+    body = (
+        '<ink xmlns="http://www.w3.org/2003/InkML"><traceGroup><annotation type="truth">a</annotation>'
+        '<annotation type="writer">Zoë</annotation><trace>0 0, 5 5</trace></traceGroup></ink>'
+    )
     records, _ = _read("inkml", body.encode("latin-1"))
     assert records[0].writer == "Zoë"
     declared = '<?xml version="1.0" encoding="ISO-8859-1"?>\n' + body
@@ -135,8 +138,11 @@ def test_inkml_export_is_valid_inkml_with_one_trace_per_stroke():
 
 def test_uji_file_reads_labels_writers_and_reports_what_it_skips():
     records, problems = _split(list(reader("uji")(DATA / "formats" / "uji_small.txt")))
-    assert [(r.label, r.writer, len(r.ink.strokes)) for r in records] == [("a", "W01", 2), ("7", "W01", 1),
-                                                                           ("K", "W02", 2)]
+    assert [(r.label, r.writer, len(r.ink.strokes)) for r in records] == [
+        ("a", "W01", 2),
+        ("7", "W01", 1),
+        ("K", "W02", 2),
+    ]
     assert [p.where.split(" ")[1] for p in problems] == ["10", "17", "20"]
     assert "62 classes" in problems[0].message and "NaN" in problems[1].message
     assert "truncated" in problems[2].message
@@ -160,14 +166,20 @@ def records(draw, times: bool = True):
     strokes = draw(st.lists(_stroke_xyt if times and draw(st.booleans()) else _stroke_xy, min_size=1, max_size=4))
     label = draw(st.sampled_from(CLASSES))
     predicted = draw(st.none() | st.sampled_from(CLASSES))
-    created = draw(st.none() | st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                                             timezones=st.just(timezone.utc)))
+    created = draw(
+        st.none()
+        | st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
+    )
     return InkRecord(
-        Ink.from_strokes(strokes), label, draw(_writer), predicted_char=predicted,
+        Ink.from_strokes(strokes),
+        label,
+        draw(_writer),
+        predicted_char=predicted,
         confidence=None if predicted is None else draw(st.floats(0, 1)),
         alternatives=() if predicted is None else ((predicted, 0.5), ("x", 0.25)),
         model_version=draw(st.none() | st.sampled_from(["hershey-v3", "ft-2"])),
-        source=draw(st.sampled_from(["canvas", "air", "import"])), created_at=created,
+        source=draw(st.sampled_from(["canvas", "air", "import"])),
+        created_at=created,
     )
 
 
@@ -184,9 +196,25 @@ def _round_trip(write, fmt, items):
 def test_jsonl_round_trip_is_lossless(items):
     for a, b in zip(items, _round_trip(write_jsonl, "jsonl", items), strict=True):
         assert _same_points(a.ink, b.ink) and a.ink.digest() == b.ink.digest()
-        assert (a.label, a.writer, a.predicted_char, a.confidence, a.alternatives, a.model_version, a.source,
-                a.created_at) == (b.label, b.writer, b.predicted_char, b.confidence, b.alternatives,
-                                  b.model_version, b.source, b.created_at)
+        assert (
+            a.label,
+            a.writer,
+            a.predicted_char,
+            a.confidence,
+            a.alternatives,
+            a.model_version,
+            a.source,
+            a.created_at,
+        ) == (
+            b.label,
+            b.writer,
+            b.predicted_char,
+            b.confidence,
+            b.alternatives,
+            b.model_version,
+            b.source,
+            b.created_at,
+        )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -195,7 +223,12 @@ def test_inkml_round_trip_keeps_points_times_label_and_writer(items):
     for a, b in zip(items, _round_trip(write_inkml, "inkml", items), strict=True):
         assert _same_points(a.ink, b.ink)
         assert (a.label, a.writer.strip(), a.predicted_char, a.confidence, a.created_at) == (
-            b.label, b.writer, b.predicted_char, b.confidence, b.created_at)
+            b.label,
+            b.writer,
+            b.predicted_char,
+            b.confidence,
+            b.created_at,
+        )
 
 
 @settings(max_examples=40, deadline=None)

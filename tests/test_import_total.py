@@ -44,8 +44,9 @@ def _count(url: str) -> tuple[int, int, int]:
     try:
         with engine.connect() as conn:
             rows = conn.scalar(select(func.count()).select_from(t))
-            distinct = conn.scalar(select(func.count()).select_from(
-                select(t.ink_hash, t.actual_char).distinct().subquery()))
+            distinct = conn.scalar(
+                select(func.count()).select_from(select(t.ink_hash, t.actual_char).distinct().subquery())
+            )
             people = conn.scalar(select(func.count()).select_from(Participant))
     finally:
         engine.dispose()
@@ -127,8 +128,10 @@ def test_the_upgrade_keeps_samples_a_race_stored_twice_and_keys_the_oldest(db_ur
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    insert = text("INSERT INTO training_samples (raw_ink, actual_char, correction_type, source, created_at, ink_hash)"
-                  " VALUES ('[[[0, 0]]]', :char, 'manual', :source, :now, :hash)")
+    insert = text(
+        "INSERT INTO training_samples (raw_ink, actual_char, correction_type, source, created_at, ink_hash)"
+        " VALUES ('[[[0, 0]]]', :char, 'manual', :source, :now, :hash)"
+    )
     rows = [("a", "import", "h1"), ("a", "import", "h1"), ("b", "import", "h1"), ("a", "canvas", "h2")]
     with engine.begin() as conn:
         config.attributes["connection"] = conn
@@ -161,9 +164,22 @@ def _seed_files() -> dict[str, list[bytes]]:
     seeds["jsonl"].append(("\n".join(_line(i, "ana") for i in range(5)) + "\n").encode())
     seeds["unipen"].append(b'.PEN_DOWN\n0 0\n9 9\n.PEN_UP\n.SEGMENT CHARACTER 0 ? "a"\n')
     out = io.StringIO()
-    write_inkml([InkRecord(Ink.from_strokes([[[i, 0, 0.0], [i + 9, 9, 0.1]], [[i, 5], [i + 3, 8]]]), "ab"[i], "ana",
-                           predicted_char="a", confidence=0.5, model_version="v1", source="canvas",
-                           created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)) for i in range(2)], out)
+    write_inkml(
+        [
+            InkRecord(
+                Ink.from_strokes([[[i, 0, 0.0], [i + 9, 9, 0.1]], [[i, 5], [i + 3, 8]]]),
+                "ab"[i],
+                "ana",
+                predicted_char="a",
+                confidence=0.5,
+                model_version="v1",
+                source="canvas",
+                created_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+            )
+            for i in range(2)
+        ],
+        out,
+    )
     seeds["inkml"].append(out.getvalue().encode())
     return seeds
 
@@ -172,12 +188,24 @@ SEED_FILES = _seed_files()
 
 
 _json_value = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=80),
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=80),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=12,
 )
-_FIELDS = ("label", "strokes", "writer", "predicted", "confidence", "alternatives", "model_version",
-           "inference_ms", "correction_type", "source", "collection_session", "created_at")
+_FIELDS = (
+    "label",
+    "strokes",
+    "writer",
+    "predicted",
+    "confidence",
+    "alternatives",
+    "model_version",
+    "inference_ms",
+    "correction_type",
+    "source",
+    "collection_session",
+    "created_at",
+)
 
 
 @st.composite
@@ -205,17 +233,34 @@ def mutated(draw, fmt: str) -> bytes:
     for _ in range(draw(st.integers(1, 6))):
         where = draw(st.integers(0, max(0, len(data) - 1)))
         kind = draw(st.sampled_from(["replace", "insert", "cut", "repeat"]))
-        chunk = draw(st.binary(min_size=1, max_size=12) | st.sampled_from(
-            [b"[", b"]]]", b"NaN", b"1e999", b'"', b"\x00", b"<", b"-", b",", b"\n", b"\xff\xfe", b"\\ud800",
-             b"[" * 3000]))
+        chunk = draw(
+            st.binary(min_size=1, max_size=12)
+            | st.sampled_from(
+                [
+                    b"[",
+                    b"]]]",
+                    b"NaN",
+                    b"1e999",
+                    b'"',
+                    b"\x00",
+                    b"<",
+                    b"-",
+                    b",",
+                    b"\n",
+                    b"\xff\xfe",
+                    b"\\ud800",
+                    b"[" * 3000,
+                ]
+            )
+        )
         if kind == "replace":
-            data[where:where + len(chunk)] = chunk
+            data[where : where + len(chunk)] = chunk
         elif kind == "insert":
             data[where:where] = chunk
         elif kind == "cut":
-            del data[where:where + draw(st.integers(1, 40))]
+            del data[where : where + draw(st.integers(1, 40))]
         else:
-            data[where:where] = data[where:where + draw(st.integers(1, 200))]
+            data[where:where] = data[where : where + draw(st.integers(1, 200))]
     return bytes(data)
 
 
@@ -225,14 +270,15 @@ def mutated(draw, fmt: str) -> bytes:
 def test_every_reader_reads_any_bytes_without_raising(fmt, data):
     content = data.draw(mutated(fmt))
     upload = io.BytesIO(content)
-    upload.name = f"fuzz.{ {'jsonl': 'jsonl', 'inkml': 'inkml', 'uji': 'txt', 'unipen': 'dat'}[fmt]}"
+    upload.name = f"fuzz.{ {'jsonl': 'jsonl', 'inkml': 'inkml', 'uji': 'txt', 'unipen': 'dat'}[fmt] }"
     for item in reader(fmt)(upload):
         assert isinstance(item, (InkRecord, Problem))
 
 
 @pytest.mark.parametrize("fmt", READ_FORMATS)
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_import_of_any_file_raises_nothing_and_stores_what_it_reports(storage, fmt, data):
     before = storage.query_samples(per_page=1).total
@@ -245,7 +291,9 @@ def test_import_of_any_file_raises_nothing_and_stores_what_it_reports(storage, f
 
 @pytest.mark.parametrize("encoding", ["LTF-8", "rot13", "shift_jis", "utf-32", "idna", "punycode", "undefined"])
 def test_an_inkml_file_that_declares_an_encoding_expat_cannot_use_is_a_problem(encoding):
-    text = (f'<?xml version="1.0" encoding="{encoding}"?>\n<ink xmlns="http://www.w3.org/2003/InkML">'
-            '<traceGroup><annotation type="truth">a</annotation><trace>0 0, 9 9</trace></traceGroup></ink>\n')
+    text = (
+        f'<?xml version="1.0" encoding="{encoding}"?>\n<ink xmlns="http://www.w3.org/2003/InkML">'
+        '<traceGroup><annotation type="truth">a</annotation><trace>0 0, 9 9</trace></traceGroup></ink>\n'
+    )
     items = list(reader("inkml")(io.BytesIO(text.encode())))
     assert len(items) == 1 and isinstance(items[0], Problem) and "encoding" in items[0].message, items

@@ -90,8 +90,16 @@ def test_jsonl_reader_reports_bad_lines_and_keeps_the_rest(tmp_path):
     path = tmp_path / "inks.jsonl"
     good = {"label": "7", "strokes": SEVEN}
     path.write_text(
-        "\n".join([json.dumps(good), "{not json", json.dumps({"label": "ab", "strokes": SEVEN}),
-                   json.dumps({"label": "1"}), json.dumps(good)]) + "\n"
+        "\n".join(
+            [
+                json.dumps(good),
+                "{not json",
+                json.dumps({"label": "ab", "strokes": SEVEN}),
+                json.dumps({"label": "1"}),
+                json.dumps(good),
+            ]
+        )
+        + "\n"
     )
     errors: list[str] = []
     items = list(read_jsonl(str(path), errors))

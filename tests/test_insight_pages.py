@@ -71,7 +71,9 @@ def test_stats_page_shows_the_numbers_of_the_core(db_file):
 
     at = app_on("pages/stats.py")
     assert [m.value for m in at.metric] == [
-        f"{expected.totals.samples:,}", f"{expected.totals.accuracy:.1%}", f"{expected.totals.misclassification_rate:.1%}"
+        f"{expected.totals.samples:,}",
+        f"{expected.totals.accuracy:.1%}",
+        f"{expected.totals.misclassification_rate:.1%}",
     ]
     charts = at.get("plotly_chart")
     assert len(charts) == 7  # per character, confusion squares, 2 histograms, reliability, versions, per day
@@ -229,8 +231,10 @@ def test_participants_are_added_renamed_and_deleted_after_a_count(db_file):
     assert "Ada is now Ada L." in texts(at)
     at.button(key=f"participants-delete-{ada.id}").click()
     run(at)
-    assert (f"Delete Ada L. and their {count} samples? Their handwriting is erased, with every copy kept "
-            "for undo: this cannot be undone.") in texts(at)
+    assert (
+        f"Delete Ada L. and their {count} samples? Their handwriting is erased, with every copy kept "
+        "for undo: this cannot be undone."
+    ) in texts(at)
     at.button(key=f"participants-yes-{ada.id}").click()
     run(at)
     assert f"Ada L. and their {count} samples were deleted." in texts(at)

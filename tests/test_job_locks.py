@@ -22,8 +22,9 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def runner_in(tmp_path: Path) -> JobRunner:
-    settings = get_settings().with_changes(model_dir=tmp_path / "models",
-                                           database_url=f"sqlite:///{tmp_path / 'airtype.db'}")
+    settings = get_settings().with_changes(
+        model_dir=tmp_path / "models", database_url=f"sqlite:///{tmp_path / 'airtype.db'}"
+    )
     return JobRunner(settings)
 
 
@@ -51,8 +52,9 @@ def test_a_run_handed_over_while_status_looks_is_not_marked_failed(tmp_path, mon
         if not handed_over and self not in (starter, child) and Path(self.lock_file).name == "run.lock":
             handed_over.append(True)  # right after someone probed the run lock and found it free:
             child.acquire(timeout=0)  # the child takes it, says it is preparing,
-            (folder / "status.json").write_text(json.dumps(
-                JobStatus(folder.name, "preparing", started_at=time.time()).to_dict()))
+            (folder / "status.json").write_text(
+                json.dumps(JobStatus(folder.name, "preparing", started_at=time.time()).to_dict())
+            )
             release(starter)  # and its starter lets go of the start lock
         return result
 
@@ -101,7 +103,7 @@ def test_old_job_folders_are_pruned_and_the_newest_kept(tmp_path):
     for job_id in ids:
         write_job(runner, job_id, "completed")
     runner.recover()
-    assert sorted(p.name for p in runner.root.iterdir() if p.is_dir()) == ids[-jobs.JOBS_KEPT:]
+    assert sorted(p.name for p in runner.root.iterdir() if p.is_dir()) == ids[-jobs.JOBS_KEPT :]
     assert runner.status().job_id == ids[-1]
 
 

@@ -31,7 +31,7 @@ def rooms_table(readme: str) -> dict[str, Room]:
     lines = readme.splitlines()
     start = next(i for i, line in enumerate(lines) if re.match(r"\|\s*room\s*\|\s*holds\s*\|\s*imports\s*\|", line))
     table = {}
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         cell, _, allowed = (c.strip() for c in line.strip("|").split("|"))
@@ -68,7 +68,9 @@ def imports(path: Path, package: list[str]) -> set[str]:
 
 def wrong_imports(core: Path, table: dict[str, Room]) -> list[str]:
     """Every room on disk without a row, and every import of the core that its row does not allow."""
-    wrong = [f"airtype_core/{name} is not in the README's rooms table" for name in sorted(rooms_on_disk(core) - set(table))]
+    wrong = [
+        f"airtype_core/{name} is not in the README's rooms table" for name in sorted(rooms_on_disk(core) - set(table))
+    ]
     for path in sorted(core.rglob("*.py")):
         relative = path.relative_to(core)
         if "migrations" in relative.parts or relative == Path("__init__.py"):
@@ -104,8 +106,9 @@ TABLE = rooms_table((ROOT / "README.md").read_text())
 
 @pytest.mark.parametrize("room", sorted(p.parent.name for p in CORE.glob("*/__init__.py")))
 def test_every_room_says_what_it_holds(room):
-    assert ast.get_docstring(ast.parse((CORE / room / "__init__.py").read_text())), \
+    assert ast.get_docstring(ast.parse((CORE / room / "__init__.py").read_text())), (
         f"airtype_core/{room}/__init__.py has no docstring"
+    )
 
 
 def test_the_table_names_every_room_and_top_level_module():
@@ -132,12 +135,27 @@ def core_copy(tmp_path) -> Path:
     return Path(shutil.copytree(CORE, tmp_path / "airtype_core", ignore=shutil.ignore_patterns("__pycache__")))
 
 
-@pytest.mark.parametrize(("module", "line", "expected"), [
-    ("learning/trainer.py", "from ..insight import stats", "airtype_core/learning/trainer.py (learning) imports airtype_core.insight"),
-    ("storage/store.py", "from ..formats.jsonl import read_jsonl", "airtype_core/storage/store.py (storage) imports airtype_core.formats.jsonl"),
-    ("settings.py", "from .recognition import ink", "airtype_core/settings.py (settings) imports airtype_core.recognition"),
-    ("recognition/ink.py", "import streamlit as st", "airtype_core/recognition/ink.py imports streamlit"),
-])
+@pytest.mark.parametrize(
+    ("module", "line", "expected"),
+    [
+        (
+            "learning/trainer.py",
+            "from ..insight import stats",
+            "airtype_core/learning/trainer.py (learning) imports airtype_core.insight",
+        ),
+        (
+            "storage/store.py",
+            "from ..formats.jsonl import read_jsonl",
+            "airtype_core/storage/store.py (storage) imports airtype_core.formats.jsonl",
+        ),
+        (
+            "settings.py",
+            "from .recognition import ink",
+            "airtype_core/settings.py (settings) imports airtype_core.recognition",
+        ),
+        ("recognition/ink.py", "import streamlit as st", "airtype_core/recognition/ink.py imports streamlit"),
+    ],
+)
 def test_a_planted_bad_import_fails_the_check(core_copy, module, line, expected):
     assert not wrong_imports(core_copy, TABLE)
     path = core_copy / module
@@ -168,7 +186,9 @@ def test_a_page_that_opens_a_session_or_touches_a_tensor_fails_the_check(tmp_pat
     pages.mkdir()
     (pages / "fine.py").write_text("from airtype_core.storage.store import Storage\nimport ui.feedback\n")
     assert page_breaches(pages) == []
-    (pages / "bad.py").write_text("import torch\nfrom sqlalchemy import select\n\nwith store.session() as s:\n    pass\n")
+    (pages / "bad.py").write_text(
+        "import torch\nfrom sqlalchemy import select\n\nwith store.session() as s:\n    pass\n"
+    )
     assert page_breaches(pages) == [
         "pages/bad.py imports sqlalchemy",
         "pages/bad.py imports sqlalchemy.select",

@@ -137,8 +137,12 @@ def test_the_writers_size_tells_small_o_from_large_o(predictor):
     """Digits written 100 units tall: a circle 50 tall is their `o`, one 100 tall their `O`."""
     params = predictor.memory_params
     digits = [CLASS_INDEX[c] for c in "0123456789"]
-    memory = Memory(np.zeros((10, 4), np.float32), np.array(digits),
-                    np.array([InkSize(100.0, 60.0, "f").log() for _ in digits]), ("f",) * 10)
+    memory = Memory(
+        np.zeros((10, 4), np.float32),
+        np.array(digits),
+        np.array([InkSize(100.0, 60.0, "f").log() for _ in digits]),
+        ("f",) * 10,
+    )
     small, large = InkSize(50.0, 50.0, "f").log(), InkSize(100.0, 95.0, "f").log()
     scores = size_scores(memory, np.array([small, large]), ["f", "f"], params)
     o, big_o = CLASS_INDEX["o"], CLASS_INDEX["O"]

@@ -30,8 +30,13 @@ SHIPPED = ModelStore(SHIPPED_MODEL_DIR)
 
 def _manifest(version: str, parent: str | None = None, **changes) -> Manifest:
     base = Manifest(
-        version=version, created_at=f"2026-01-01T00:00:0{len(version) % 10}", preprocessing=FeatureConfig().signature,
-        classes=list(CLASSES), temperature=1.0, seq_len=50, model_config=ModelConfig().to_dict(),
+        version=version,
+        created_at=f"2026-01-01T00:00:0{len(version) % 10}",
+        preprocessing=FeatureConfig().signature,
+        classes=list(CLASSES),
+        temperature=1.0,
+        seq_len=50,
+        model_config=ModelConfig().to_dict(),
         parent_version=parent,
     )
     return dataclasses.replace(base, **changes)

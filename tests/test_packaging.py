@@ -28,8 +28,9 @@ def test_the_installed_airtype_command_is_the_command_line(tmp_path):
     # from another folder: the command must not depend on being started in the project
     done = subprocess.run([str(script), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    module = subprocess.run([sys.executable, "-m", "airtype_core", "--help"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300)
+    module = subprocess.run(
+        [sys.executable, "-m", "airtype_core", "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert done.stdout == module.stdout
     for command in ("predict", "train", "pretrain", "import", "export", "suggest"):
         assert command in done.stdout

@@ -75,10 +75,16 @@ def test_every_module_imports_and_a_training_job_runs_without_fcntl(tmp_path):
     (shim / "sitecustomize.py").write_text(NO_FCNTL)
     models = tmp_path / "models"
     copy_shipped_models(models)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(shim), str(ROOT)]), "OMP_NUM_THREADS": "1",
-           "AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}", "AIRTYPE_MODEL_DIR": str(models)}
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=900)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(shim), str(ROOT)]),
+        "OMP_NUM_THREADS": "1",
+        "AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}",
+        "AIRTYPE_MODEL_DIR": str(models),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["lock"] == "SoftFileLock", "without fcntl, filelock's soft lock file (not Windows' msvcrt lock)"

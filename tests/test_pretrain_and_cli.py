@@ -55,7 +55,9 @@ def test_held_out_writers_are_never_trained_on():
 
     from airtype_core.learning.realset import split_writers
 
-    chars = [SimpleNamespace(writer=f"s{site}/w{w}", label="a") for site in range(4) for w in range(8) for _ in range(5)]
+    chars = [
+        SimpleNamespace(writer=f"s{site}/w{w}", label="a") for site in range(4) for w in range(8) for _ in range(5)
+    ]
     chars += [SimpleNamespace(writer="tiny/w0", label="b")]  # a site with one writer stays in training
     split = split_writers(chars, seed=0)
     writers = [{c.writer for c in part} for part in (split.train, split.select, split.report)]
@@ -79,8 +81,16 @@ def test_pretraining_epochs_draw_every_class_about_equally():
 @pytest.mark.slow  # real training
 def test_pretrain_on_unipen_names_its_data_and_licence_and_is_reproducible(tmp_path):
     def build(out):
-        return pretrain(str(out), minutes=0.02, seed=2, version="tiny-real", log=lambda _: None, val_per_class=1,
-                        unipen=str(UNIPEN_FIXTURES), exclude_sites=["bad"])
+        return pretrain(
+            str(out),
+            minutes=0.02,
+            seed=2,
+            version="tiny-real",
+            log=lambda _: None,
+            val_per_class=1,
+            unipen=str(UNIPEN_FIXTURES),
+            exclude_sites=["bad"],
+        )
 
     manifest = build(tmp_path / "a")
     unipen = manifest.card["data"][0]
@@ -95,21 +105,37 @@ def test_pretrain_on_unipen_names_its_data_and_licence_and_is_reproducible(tmp_p
 
 def _cli(*args: str, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "airtype_core", *args], capture_output=True, text=True, cwd=PROJECT_ROOT,
-        env={**os.environ, **env}, timeout=300,
+        [sys.executable, "-m", "airtype_core", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        timeout=300,
     )
 
 
 @pytest.mark.slow  # real training
 def test_cli_train_runs_in_the_foreground_as_a_recorded_job(tmp_path):
     models = copy_shipped_models(tmp_path / "models")
-    env = {"AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}", "AIRTYPE_MODEL_DIR": str(models),
-           "OMP_NUM_THREADS": "1"}
+    env = {
+        "AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}",
+        "AIRTYPE_MODEL_DIR": str(models),
+        "OMP_NUM_THREADS": "1",
+    }
     storage = Storage(env["AIRTYPE_DATABASE_URL"])
     collect(storage, per_char=4)  # 24 samples of a-f
     storage.close()
-    tiny = ("--fine-tune", "--epochs", "1", "--augmentation-factor", "1", "--synthetic-per-class", "1",
-            "--min-samples", "10")
+    tiny = (
+        "--fine-tune",
+        "--epochs",
+        "1",
+        "--augmentation-factor",
+        "1",
+        "--synthetic-per-class",
+        "1",
+        "--min-samples",
+        "10",
+    )
     nobody = _cli("train", *tiny, "--participant", "Nobody", **env)
     assert nobody.returncode == 2 and "there is no participant 'Nobody'" in nobody.stderr, nobody.stderr
 
@@ -151,8 +177,18 @@ def test_cli_evaluate_prints_the_documented_keys(tmp_path):
     out = _cli("evaluate", "--data", str(data), "--json")
     assert out.returncode == 0, out.stderr
     metrics = json.loads(out.stdout)
-    for key in ("samples", "top1", "top1_folded", "top5", "per_category", "top_confusions", "ece",
-                "latency_ms_p50", "latency_ms_p95", "model_version"):
+    for key in (
+        "samples",
+        "top1",
+        "top1_folded",
+        "top5",
+        "per_category",
+        "top_confusions",
+        "ece",
+        "latency_ms_p50",
+        "latency_ms_p95",
+        "model_version",
+    ):
         assert key in metrics
     assert metrics["samples"] == 3
     assert 0 <= metrics["top1"] <= metrics["top1_folded"] <= 1
@@ -184,8 +220,9 @@ def test_shipped_model_reads_real_handwriting_above_the_floor():
 
     predictor = Predictor()
     items = list(read_jsonl(str(DEV_FILE)))
-    probs = np.concatenate([predictor.probabilities([i.ink for i in items[k : k + 500]])
-                            for k in range(0, len(items), 500)])
+    probs = np.concatenate(
+        [predictor.probabilities([i.ink for i in items[k : k + 500]]) for k in range(0, len(items), 500)]
+    )
     metrics = summarize(probs, np.array([CLASS_INDEX[i.label] for i in items]))
     assert metrics["samples"] == 4141  # two sites the model never saw (aga, imp)
     assert metrics["top1_folded"] >= 0.94  # issue 12's floor for the shipped model

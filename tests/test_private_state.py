@@ -56,8 +56,16 @@ def _put_back(active_before: str | None, db_before: tuple[bool, int]) -> None:
 
 def test_servers_and_commands_the_tests_start_see_the_private_copies():
     out = subprocess.run(
-        [sys.executable, "-c", "from airtype_core.settings import get_settings as g; s = g(); print(s.model_dir); print(s.database_url)"],
-        capture_output=True, text=True, env=os.environ.copy(), cwd=PROJECT_ROOT, check=True,
+        [
+            sys.executable,
+            "-c",
+            "from airtype_core.settings import get_settings as g; s = g(); print(s.model_dir); print(s.database_url)",
+        ],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        cwd=PROJECT_ROOT,
+        check=True,
     )
     model_dir, url = out.stdout.split()
     assert os.path.realpath(model_dir) != os.path.realpath(SHIPPED_MODEL_DIR)

@@ -22,7 +22,13 @@ print("after the tracker", file=sys.stderr)
 
 
 def test_building_the_hand_tracker_adds_nothing_to_the_console():
-    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=PROJECT_ROOT,
-                         env=os.environ.copy(), timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=os.environ.copy(),
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stderr == "after the tracker\n", out.stderr

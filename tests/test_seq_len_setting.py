@@ -21,8 +21,14 @@ from airtype_core.settings import PROJECT_ROOT
 def test_the_command_line_says_it_in_one_line(tmp_path):
     ink = tmp_path / "ink.json"
     ink.write_text('{"strokes": [[[0, 0], [10, 10], [20, 30], [40, 60]]]}')
-    out = subprocess.run([sys.executable, "-m", "airtype_core", "predict", "--ink", str(ink)], capture_output=True,
-                         text=True, cwd=PROJECT_ROOT, env={**os.environ, "AIRTYPE_SEQ_LEN": "64"}, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "airtype_core", "predict", "--ink", str(ink)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "AIRTYPE_SEQ_LEN": "64"},
+        timeout=300,
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.strip().count("\n") == 0, out.stderr
     assert "AIRTYPE_SEQ_LEN=64" in out.stderr and "made for 50" in out.stderr

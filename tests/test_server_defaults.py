@@ -49,9 +49,12 @@ def test_the_app_listens_on_loopback_only_unless_told_otherwise(tmp_path):
     log = Path(tempfile.mkstemp(prefix="streamlit-", suffix=".log")[1])
     with open(log, "wb") as out:  # no --server.address: the project's .streamlit/config.toml decides
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)], cwd=ROOT,
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
+            cwd=ROOT,
             env={**os.environ, "AIRTYPE_DATABASE_URL": f"sqlite:///{tmp_path / 'airtype.db'}"},
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = StreamlitServer(f"http://localhost:{port}", process, log)
     try:
@@ -90,8 +93,11 @@ def _put_headers_only(url: str, length: int, headers: dict[str, str]) -> int:
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     try:
         connection.putrequest("PUT", parts.path)
-        for name, value in {**headers, "Content-Type": "multipart/form-data; boundary=x",
-                            "Content-Length": str(length)}.items():
+        for name, value in {
+            **headers,
+            "Content-Type": "multipart/form-data; boundary=x",
+            "Content-Length": str(length),
+        }.items():
             connection.putheader(name, value)
         connection.endheaders()
         return connection.getresponse().status

@@ -58,7 +58,11 @@ def test_empty_variables_keep_the_defaults_and_good_ones_are_read(monkeypatch):
 def test_air_defaults_come_from_the_settings_alone():
     defaults, air = Settings(), AirConfig()
     assert (air.pause_s, air.pinch_down, air.pinch_up, air.beta) == (
-        defaults.air_pause_s, defaults.air_pinch_down, defaults.air_pinch_up, defaults.one_euro_beta)
+        defaults.air_pause_s,
+        defaults.air_pinch_down,
+        defaults.air_pinch_up,
+        defaults.one_euro_beta,
+    )
 
 
 def test_with_changes_checks_the_new_values():
@@ -69,8 +73,14 @@ def test_with_changes_checks_the_new_values():
 
 def test_command_line_prints_the_problem_without_a_traceback():
     env = {"AIRTYPE_SEQ_LEN": "abc", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "airtype_core", "evaluate", "--data", "x.jsonl"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "airtype_core", "evaluate", "--data", "x.jsonl"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert "AIRTYPE_SEQ_LEN='abc' is not accepted" in done.stderr
     assert "Traceback" not in done.stderr

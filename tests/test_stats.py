@@ -87,7 +87,11 @@ def test_every_aggregate_matches_python_over_the_same_rows(seeded):
         assert [c.char for c in got.per_char] == sorted(by_char, key=lambda c: stats.CLASS_INDEX[c])
         for c in got.per_char:
             mine = [r for r in by_char[c.char] if r.is_correct is not None]
-            assert (c.samples, c.predicted, c.correct) == (len(by_char[c.char]), len(mine), sum(r.is_correct for r in mine))
+            assert (c.samples, c.predicted, c.correct) == (
+                len(by_char[c.char]),
+                len(mine),
+                sum(r.is_correct for r in mine),
+            )
             if mine:
                 assert c.avg_confidence == pytest.approx(sum(r.confidence for r in mine) / len(mine))
 

@@ -21,16 +21,21 @@ INK = Ink.from_strokes([[[0, 0, 0.0], [0, 40, 0.1]], [[0, 0, 0.2], [20, 0, 0.3],
 @pytest.fixture
 def two_versions(tmp_path) -> ModelStore:
     store = ModelStore(copy_shipped_models(tmp_path / "models"))
-    other = next(p.name for p in SHIPPED_MODEL_DIR.iterdir() if (p / "manifest.json").is_file()
-                 and p.name != store.default_version())
+    other = next(
+        p.name
+        for p in SHIPPED_MODEL_DIR.iterdir()
+        if (p / "manifest.json").is_file() and p.name != store.default_version()
+    )
     shutil.copytree(SHIPPED_MODEL_DIR / other, store.root / other)
     return store
 
 
 def test_a_prediction_names_the_version_that_answered_it_across_a_hot_swap(two_versions, monkeypatch):
     store = two_versions
-    first, second = store.default_version(), next(m.version for m in store.manifests()
-                                                  if m.version != store.default_version())
+    first, second = (
+        store.default_version(),
+        next(m.version for m in store.manifests() if m.version != store.default_version()),
+    )
     predictor = Predictor(get_settings().with_changes(model_dir=store.root), store)
     expected = {}
     for version in (second, first):

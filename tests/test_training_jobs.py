@@ -114,8 +114,9 @@ def finetuned(tmp_path_factory):
     phases: list[str] = []
     # with the fine-tune's own share of synthetic ink, so the other 56 characters are not forgotten
     options = replace(TINY, synthetic_per_class=None)
-    outcome = run_training(options, env.storage, env.store, progress=lambda p: phases.append(p.phase),
-                           settings=env.settings)
+    outcome = run_training(
+        options, env.storage, env.store, progress=lambda p: phases.append(p.phase), settings=env.settings
+    )
     yield env, outcome, phases
     env.storage.close()
 
@@ -245,7 +246,10 @@ def test_readiness_asks_first_for_the_characters_the_model_misreads(tmp_path):
         state = readiness(storage, replace(TINY, min_samples=100))
     finally:
         storage.close()
-    assert state.recommendation == "Collect 38 more samples before training (characters with the fewest samples: g, q, 0, 1, 2)."
+    assert (
+        state.recommendation
+        == "Collect 38 more samples before training (characters with the fewest samples: g, q, 0, 1, 2)."
+    )
 
 
 # --- versions -------------------------------------------------------------------------------

@@ -115,8 +115,10 @@ def test_rollback_from_the_page_switches_the_model_in_use(page):
     at, store, _ = page
     shipped = store.default_version()
     loaded = store.load(shipped)
-    store.save(loaded.model, replace(loaded.manifest, version="v-older", parent_version=shipped,
-                                     created_at="2000-01-01T00:00:00+00:00"))
+    store.save(
+        loaded.model,
+        replace(loaded.manifest, version="v-older", parent_version=shipped, created_at="2000-01-01T00:00:00+00:00"),
+    )
     at.run()
     labeled(at.selectbox, "Version").select("v-older")
     at.run()

@@ -38,15 +38,21 @@ def _mine(storage) -> NewSample:
 
 
 def test_import_stores_good_records_as_import_with_a_participant_per_writer(storage, tmp_path):
-    path = _file(tmp_path, [_line("7"), _line("A", 1, "bo"), '{"label": "b", "strokes": [[[0, NaN]]]}',
-                            _line("a", 2, "ana")])
+    path = _file(
+        tmp_path, [_line("7"), _line("A", 1, "bo"), '{"label": "b", "strokes": [[[0, NaN]]]}', _line("a", 2, "ana")]
+    )
     report = import_file(storage, path)
     assert (report.read, report.stored, report.duplicates) == (3, 3, 0)
-    assert [str(p) for p in report.problems] == ["line 3: the ink has coordinates that are not numbers (NaN or infinity)"]
+    assert [str(p) for p in report.problems] == [
+        "line 3: the ink has coordinates that are not numbers (NaN or infinity)"
+    ]
     names = {p.id: p.name for p in storage.list_participants()}
     stored = list(storage.iter_samples())
     assert [(s.actual_char, s.source, names[s.participant_id]) for s in stored] == [
-        ("7", "import", "ana"), ("A", "import", "bo"), ("a", "import", "ana")]
+        ("7", "import", "ana"),
+        ("A", "import", "bo"),
+        ("a", "import", "ana"),
+    ]
 
 
 def test_the_same_ink_and_label_is_stored_once_and_reimport_stores_nothing_new(storage, tmp_path):
@@ -79,16 +85,35 @@ def test_dry_run_counts_what_would_be_stored_and_stores_nothing(storage, tmp_pat
 
 def test_export_then_import_gives_the_same_samples(storage, tmp_path, db_url):
     created = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
-    path = _file(tmp_path, [_line("7", predicted="1", confidence=0.25, alternatives=[["1", 0.25], ["7", 0.2]],
-                                  model_version="v1", correction_type="corrected", created_at=created.isoformat()),
-                            _line("k", 5, "bo")])
+    path = _file(
+        tmp_path,
+        [
+            _line(
+                "7",
+                predicted="1",
+                confidence=0.25,
+                alternatives=[["1", 0.25], ["7", 0.2]],
+                model_version="v1",
+                correction_type="corrected",
+                created_at=created.isoformat(),
+            ),
+            _line("k", 5, "bo"),
+        ],
+    )
     import_file(storage, path)
     out = io.StringIO()
     assert export_samples(storage, None, "jsonl", out) == 2
     exported = [r for r in read_records(io.BytesIO(out.getvalue().encode()))]
     first = exported[0]
-    assert (first.label, first.predicted_char, first.confidence, first.model_version, first.correction_type,
-            first.created_at, first.writer) == ("7", "1", 0.25, "v1", "corrected", created, "ana")
+    assert (
+        first.label,
+        first.predicted_char,
+        first.confidence,
+        first.model_version,
+        first.correction_type,
+        first.created_at,
+        first.writer,
+    ) == ("7", "1", 0.25, "v1", "corrected", created, "ana")
     assert first.alternatives == (("1", 0.25), ("7", 0.2))
     back = tmp_path / "back.jsonl"
     back.write_text(out.getvalue())
@@ -97,8 +122,10 @@ def test_export_then_import_gives_the_same_samples(storage, tmp_path, db_url):
 
 
 def test_export_follows_the_filter_and_writes_inkml_and_csv(storage, tmp_path):
-    import_file(storage, _file(tmp_path, [_line("7", predicted="1", confidence=0.3), _line("8", 2, predicted="8",
-                                                                                         confidence=0.9)]))
+    import_file(
+        storage,
+        _file(tmp_path, [_line("7", predicted="1", confidence=0.3), _line("8", 2, predicted="8", confidence=0.9)]),
+    )
     wrong = SampleFilter(misclassified_only=True)
     out = io.StringIO()
     assert export_samples(storage, wrong, "inkml", out) == 1
@@ -138,9 +165,17 @@ def test_preview_shows_the_first_records_and_problems(tmp_path):
 
 
 def _store(storage, *labels: str) -> list[int]:
-    return storage.save_samples([
-        NewSample(ink=Ink.from_strokes([[[i, 0], [i + 5, 9]]]), actual_char=c, correction_type="corrected",
-                  predicted_char="x") for i, c in enumerate(labels)])
+    return storage.save_samples(
+        [
+            NewSample(
+                ink=Ink.from_strokes([[[i, 0], [i + 5, 9]]]),
+                actual_char=c,
+                correction_type="corrected",
+                predicted_char="x",
+            )
+            for i, c in enumerate(labels)
+        ]
+    )
 
 
 def test_relabel_is_logged_with_the_old_value_and_undone(storage):
@@ -167,13 +202,25 @@ def test_delete_is_logged_and_undo_brings_the_samples_back_whole(storage):
     assert storage.undo_edit(edit.id) == 2
     again = storage.get_sample(ids[1])
     assert (again.actual_char, again.created_at, again.ink.to_lists(), again.predicted_char) == (
-        before.actual_char, before.created_at, before.ink.to_lists(), before.predicted_char)
+        before.actual_char,
+        before.created_at,
+        before.ink.to_lists(),
+        before.predicted_char,
+    )
 
 
 def test_undo_of_a_delete_survives_its_participant_being_gone(storage):
     ana = storage.add_participant("ana")
-    [key] = storage.save_samples([NewSample(ink=Ink.from_strokes([[[0, 0], [5, 9]]]), actual_char="a",
-                                            correction_type="manual", participant_id=ana.id)])
+    [key] = storage.save_samples(
+        [
+            NewSample(
+                ink=Ink.from_strokes([[[0, 0], [5, 9]]]),
+                actual_char="a",
+                correction_type="manual",
+                participant_id=ana.id,
+            )
+        ]
+    )
     storage.delete([key])
     with storage.session(write=True) as s:
         from airtype_core.storage.tables import Participant
@@ -186,11 +233,19 @@ def test_undo_of_a_delete_survives_its_participant_being_gone(storage):
 @pytest.mark.parametrize("order", ["newest", "oldest", "least confident"])
 def test_keyset_pages_walk_every_sample_once_in_order(storage, order):
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    storage.save_samples([  # ties on created_at and on confidence, and one without a prediction
-        NewSample(ink=Ink.from_strokes([[[i, 0], [i + 5, 9]]]), actual_char="a",
-                  correction_type="manual" if i == 22 else "corrected", predicted_char=None if i == 22 else "b",
-                  confidence=None if i == 22 else (i % 7) / 10, created_at=start + timedelta(minutes=i // 2))
-        for i in range(23)])
+    storage.save_samples(
+        [  # ties on created_at and on confidence, and one without a prediction
+            NewSample(
+                ink=Ink.from_strokes([[[i, 0], [i + 5, 9]]]),
+                actual_char="a",
+                correction_type="manual" if i == 22 else "corrected",
+                predicted_char=None if i == 22 else "b",
+                confidence=None if i == 22 else (i % 7) / 10,
+                created_at=start + timedelta(minutes=i // 2),
+            )
+            for i in range(23)
+        ]
+    )
     seen, key = [], None
     while True:
         page = storage.page_samples(after=key, per_page=5, order=order)
@@ -227,9 +282,13 @@ def test_migration_fills_in_the_ink_hash_of_samples_stored_before_it(db_url):
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "0001")
-        conn.execute(text("INSERT INTO training_samples (raw_ink, actual_char, correction_type, source, created_at)"
-                          " VALUES (:ink, '7', 'manual', 'canvas', :now)"),
-                     {"ink": json.dumps(ink.to_lists()), "now": datetime.now(timezone.utc)})
+        conn.execute(
+            text(
+                "INSERT INTO training_samples (raw_ink, actual_char, correction_type, source, created_at)"
+                " VALUES (:ink, '7', 'manual', 'canvas', :now)"
+            ),
+            {"ink": json.dumps(ink.to_lists()), "now": datetime.now(timezone.utc)},
+        )
     engine.dispose()
     storage = Storage(db_url)
     try:
@@ -265,7 +324,12 @@ def test_import_then_export_gives_the_same_samples(items):
             a = first_of[(b.ink.digest(), b.label)]
             assert a.ink.to_lists() == b.ink.to_lists()
             assert (a.writer.strip()[:100], a.predicted_char, a.confidence, a.alternatives, a.model_version) == (
-                b.writer, b.predicted_char, b.confidence, b.alternatives, b.model_version)
+                b.writer,
+                b.predicted_char,
+                b.confidence,
+                b.alternatives,
+                b.model_version,
+            )
             if a.created_at is not None:
                 assert a.created_at == b.created_at
     finally:

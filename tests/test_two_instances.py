@@ -58,8 +58,9 @@ def test_answers_from_both_instances_land_in_the_same_tables(browser, apps):  # 
     storage = Storage(url)
     try:
         ids = {p.name: p.id for p in storage.list_participants()}
-        stored = {name: sum(storage.count_by_char(SampleFilter(participant_id=ids[name])).values())
-                  for name in ("Ann", "Ben")}
+        stored = {
+            name: sum(storage.count_by_char(SampleFilter(participant_id=ids[name])).values()) for name in ("Ann", "Ben")
+        }
     finally:
         storage.close()
     assert stored == {"Ann": 1, "Ben": 1}

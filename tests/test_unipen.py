@@ -90,8 +90,14 @@ def test_bad_input_is_reported_with_file_and_line_and_good_characters_are_kept(d
     bad = str(FIXTURES / "data/1c/bad/bad.dat")
     found = {(p.kind, p.line) for p in demo.problems if p.file == bad}
     assert found == {
-        ("latin-1", 2), ("missing-include", 3), ("unknown-keyword", 5), ("empty-component", 6),
-        ("bad-point", 9), ("segment-out-of-range", 12), ("bad-segment", 13), ("bad-segment", 14),
+        ("latin-1", 2),
+        ("missing-include", 3),
+        ("unknown-keyword", 5),
+        ("empty-component", 6),
+        ("bad-point", 9),
+        ("segment-out-of-range", 12),
+        ("bad-segment", 13),
+        ("bad-segment", 14),
         ("bad-segment", 15),
     }
     # the empty .PEN_DOWN is not counted: component 6 is the stroke after it

@@ -46,7 +46,8 @@ def test_each_held_out_figure_says_what_it_was_measured_on(few_samples_run):
     n = outcome.new_metrics["held_out_samples"]
     parent = outcome.parent_metrics["held_out_top1"]
     assert versions[outcome.version].measured_on == (
-        f"{n} of your held-out samples; {env.shipped} scored {parent:.1%} on the same")
+        f"{n} of your held-out samples; {env.shipped} scored {parent:.1%} on the same"
+    )
     shipped = env.store.manifest(env.shipped).card["held_out"]
     assert versions[env.shipped].measured_on == f"{shipped['samples']:,} inks: {shipped['what']}"
 

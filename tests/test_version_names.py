@@ -61,8 +61,22 @@ def test_a_manifest_naming_another_version_than_its_folder_is_refused(models):
 def test_pretrain_refuses_an_unsafe_version_name_before_training(tmp_path):
     out = tmp_path / "models"
     result = subprocess.run(
-        [sys.executable, "-m", "airtype_core", "pretrain", "--out", str(out), "--minutes", "0.01",
-         "--version", "../escaped"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "airtype_core",
+            "pretrain",
+            "--out",
+            str(out),
+            "--minutes",
+            "0.01",
+            "--version",
+            "../escaped",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode != 0
     assert "version name" in result.stderr and "Traceback" not in result.stderr

@@ -13,12 +13,19 @@ from airtype_core.recognition.ink import Ink
 from airtype_core.transfer.exporter import export_to_file
 from airtype_core.transfer.importer import import_file
 
-FORMULAS = ["=HYPERLINK(\"http://x\")", "+1+2", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+FORMULAS = ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
 
 
 def _record(writer: str, version: str) -> InkRecord:
-    return InkRecord(Ink.from_strokes([[[0, 0], [9, 9]]]), "a", writer, predicted_char="a", confidence=0.5,
-                     model_version=version, source="canvas")
+    return InkRecord(
+        Ink.from_strokes([[[0, 0], [9, 9]]]),
+        "a",
+        writer,
+        predicted_char="a",
+        confidence=0.5,
+        model_version=version,
+        source="canvas",
+    )
 
 
 def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_escaped():

@@ -144,7 +144,9 @@ def collect_prompt(session: AirSession, state: core.SessionState) -> None:
     if kind:
         getattr(st, kind)(text)
     row = button_row("air-collect-steps")
-    row.button("Skip", key=f"air-collect-skip-{state.position}", on_click=_step, args=(core.skip, state.id, state.position))
+    row.button(
+        "Skip", key=f"air-collect-skip-{state.position}", on_click=_step, args=(core.skip, state.id, state.position)
+    )
     row.button("Redo the last", key=f"air-collect-redo-{state.position}", on_click=_step,
              args=(core.redo_last, state.id), disabled=state.position == 0)  # fmt: skip
     row.button("Pause", key=f"air-collect-pause-{state.id}", on_click=_pause, args=(state.id,))

@@ -62,4 +62,3 @@ def read(paths: list[Any]) -> Reading:
         return Reading(paths, error=f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     except Unavailable as exc:
         return Reading(paths, error=str(exc))
-

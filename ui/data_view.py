@@ -37,15 +37,23 @@ def filters(storage: Any) -> "SampleFilter":
         sessions = [s.id for s in storage.list_collection_sessions()]
         session = d.selectbox("Collection session", sessions, index=None, key="f-session", placeholder="All")
         versions = [v.version for v in storage.list_model_versions()]
-        version = e.selectbox("Model version", versions, index=None, key="f-version", placeholder="All",
-                              accept_new_options=True)
+        version = e.selectbox(
+            "Model version", versions, index=None, key="f-version", placeholder="All", accept_new_options=True
+        )
         days = f.date_input("Dates (UTC)", value=(), key="f-dates")
     start, end = _day_range(days)
     return SampleFilter(
-        chars=tuple(chars), misclassified_only=wrong,
-        min_confidence=low if low > 0 else None, max_confidence=high if high < 1 else None,
-        correction_types=tuple(kinds), source=source, participant_id=people.get(person) if person else None,
-        collection_session_id=session, model_version=version or None, start=start, end=end,
+        chars=tuple(chars),
+        misclassified_only=wrong,
+        min_confidence=low if low > 0 else None,
+        max_confidence=high if high < 1 else None,
+        correction_types=tuple(kinds),
+        source=source,
+        participant_id=people.get(person) if person else None,
+        collection_session_id=session,
+        model_version=version or None,
+        start=start,
+        end=end,
     )
 
 
@@ -82,20 +90,23 @@ def restart_paging() -> None:
 
 
 def rows(samples: "tuple[SampleRecord, ...]", names: dict[int, str]) -> list[dict[str, Any]]:
-    return [{
-        "id": s.id,
-        "ink": data_uri(ink_thumbnail_svg(s.ink, 64, 6)),
-        "label": s.actual_char,
-        "predicted": s.predicted_char or "",
-        "confidence": s.confidence,
-        "correct": s.is_correct,
-        "type": s.correction_type,
-        "source": s.source,
-        "participant": names.get(s.participant_id, "") if s.participant_id else "",
-        "session": s.collection_session_id,
-        "model": s.model_version or "",
-        "created (UTC)": s.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-    } for s in samples]
+    return [
+        {
+            "id": s.id,
+            "ink": data_uri(ink_thumbnail_svg(s.ink, 64, 6)),
+            "label": s.actual_char,
+            "predicted": s.predicted_char or "",
+            "confidence": s.confidence,
+            "correct": s.is_correct,
+            "type": s.correction_type,
+            "source": s.source,
+            "participant": names.get(s.participant_id, "") if s.participant_id else "",
+            "session": s.collection_session_id,
+            "model": s.model_version or "",
+            "created (UTC)": s.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        for s in samples
+    ]
 
 
 COLUMNS = {

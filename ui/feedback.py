@@ -58,7 +58,9 @@ def prediction_panel(
     st.caption(f"Model `{prediction.model_version}`")
     notice = st.container()  # always there, so the elements below keep their places and update, not rebuild
     if prediction.uncertain:
-        notice.warning(f"Not sure: `{prediction.char}` is only {prediction.confidence:.0%} likely. Check the alternatives.")
+        notice.warning(
+            f"Not sure: `{prediction.char}` is only {prediction.confidence:.0%} likely. Check the alternatives."
+        )
     st.plotly_chart(_top5_figure(prediction), key=f"{key}-top5", config={"displayModeBar": False, "staticPlot": True})
 
     error = st.session_state.get(f"{key}-error")
@@ -161,8 +163,13 @@ def last_answer_undo(source: str) -> None:
     if not last or last[2] != source:
         return
     sample_id, char, _ = last
-    st.button(f"Undo: take back the last answer ({char}, sample #{sample_id})", key=f"undo-answer-{sample_id}",
-              icon=":material/undo:", on_click=_take_back, args=(sample_id, char))
+    st.button(
+        f"Undo: take back the last answer ({char}, sample #{sample_id})",
+        key=f"undo-answer-{sample_id}",
+        icon=":material/undo:",
+        on_click=_take_back,
+        args=(sample_id, char),
+    )
 
 
 def _take_back(sample_id: int, char: str) -> None:
@@ -172,5 +179,7 @@ def _take_back(sample_id: int, char: str) -> None:
         st.toast(f"Not taken back: {exc}", icon=":material/error:")
         return
     st.session_state.pop(LAST_ANSWER, None)
-    st.toast(f"Taken back: sample #{sample_id} ({char})" if gone else f"Sample #{sample_id} was already gone",
-             icon=":material/undo:")
+    st.toast(
+        f"Taken back: sample #{sample_id} ({char})" if gone else f"Sample #{sample_id} was already gone",
+        icon=":material/undo:",
+    )

@@ -37,9 +37,11 @@ def ink_thumbnail_svg(ink: "Ink", size: int = 128, margin: int = 10, *, stroke_o
         parts.append(f'<polyline points="{points}" stroke="{colour}"/>')
         if stroke_order:
             (sx, sy) = xy[0]
-            parts.append(f'<circle cx="{sx:.1f}" cy="{sy:.1f}" r="{width * 1.6:.1f}" fill="{colour}"/>'
-                         f'<text x="{sx + 2 * width:.1f}" y="{sy - 2 * width:.1f}" fill="{colour}" '
-                         f'font-size="{max(12, size // 18)}" font-family="sans-serif">{n + 1}</text>')
+            parts.append(
+                f'<circle cx="{sx:.1f}" cy="{sy:.1f}" r="{width * 1.6:.1f}" fill="{colour}"/>'
+                f'<text x="{sx + 2 * width:.1f}" y="{sy - 2 * width:.1f}" fill="{colour}" '
+                f'font-size="{max(12, size // 18)}" font-family="sans-serif">{n + 1}</text>'
+            )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}">'
         f'<rect width="{size}" height="{size}" fill="white"/>'

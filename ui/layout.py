@@ -28,8 +28,10 @@ def beside_canvas(key: str, other_min_width: int = SIDE_MIN_WIDTH) -> tuple[Delt
     canvas_side = row.container(width=CANVAS_SIZE + 4)
     other_side = row.container()
     # the other side's wrapper (a flex item of the row) may not shrink below its minimum: the row wraps
-    st.html(f"<style>.st-key-{key}-beside-canvas > div:last-child "
-            f"{{ flex: 1 1 {other_min_width}px; min-width: {other_min_width}px; }}</style>")
+    st.html(
+        f"<style>.st-key-{key}-beside-canvas > div:last-child "
+        f"{{ flex: 1 1 {other_min_width}px; min-width: {other_min_width}px; }}</style>"
+    )
     return canvas_side, other_side
 
 

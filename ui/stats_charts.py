@@ -47,8 +47,13 @@ def per_char_figure(rows: Sequence["CharStats"], sort: str = "character") -> go.
             customdata=[[r.char, r.samples, r.predicted, r.correct, r.accuracy or 0] for r in rows],
             hovertemplate="%{customdata[0]}: %{customdata[4]:.0%} right (%{customdata[3]} of %{customdata[2]}), "
             "%{customdata[1]} samples<extra></extra>",
-            marker=dict(color=[r.samples for r in rows], colorscale="Blues", cmin=0,
-                        colorbar=dict(title="samples", thickness=12), line=dict(color="#8a93a6", width=0.5)),
+            marker=dict(
+                color=[r.samples for r in rows],
+                colorscale="Blues",
+                cmin=0,
+                colorbar=dict(title="samples", thickness=12),
+                line=dict(color="#8a93a6", width=0.5),
+            ),
         )  # fmt: skip
     )
     figure.update_layout(
@@ -108,7 +113,10 @@ def reliability_figure(reliability: "Reliability") -> go.Figure:
                                 name="honest", hoverinfo="skip"))  # fmt: skip
     figure.add_trace(
         go.Scatter(
-            x=[b.avg_confidence for b in bins], y=[b.accuracy for b in bins], mode="lines+markers", name="model",
+            x=[b.avg_confidence for b in bins],
+            y=[b.accuracy for b in bins],
+            mode="lines+markers",
+            name="model",
             marker=dict(size=[6 + 14 * (b.count / max(x.count for x in bins)) for b in bins], color="#3358d4"),
             customdata=[[b.count] for b in bins],
             hovertemplate="confidence %{x:.0%}: right %{y:.0%} of %{customdata[0]}<extra></extra>",
@@ -132,8 +140,11 @@ def per_day_figure(days: Sequence["DayCount"]) -> go.Figure:
         first, last = min(d.day for d in days), max(d.day for d in days)
         span = (last - first).days + 1
         half_day = timedelta(hours=12)  # each bar is centred on its day: keep the outer bars whole
-        xaxis.update(dtick=DAY_MS * max(1, -(-span // MAX_DAY_TICKS)), tick0=str(first),
-                     range=[str(datetime.combine(first, time()) - half_day), str(datetime.combine(last, time()) + half_day)])
+        xaxis.update(
+            dtick=DAY_MS * max(1, -(-span // MAX_DAY_TICKS)),
+            tick0=str(first),
+            range=[str(datetime.combine(first, time()) - half_day), str(datetime.combine(last, time()) + half_day)],
+        )
     figure.update_layout(height=280, margin=_MARGIN, title="Samples per day (UTC)", xaxis=xaxis,
                          yaxis=dict(title="samples", rangemode="tozero"))  # fmt: skip
     return figure
@@ -142,8 +153,11 @@ def per_day_figure(days: Sequence["DayCount"]) -> go.Figure:
 def per_version_figure(versions: Sequence["VersionAccuracy"]) -> go.Figure:
     figure = go.Figure(
         go.Bar(
-            x=[v.version for v in versions], y=[v.accuracy for v in versions], marker_color="#3358d4",
-            text=[f"{v.accuracy:.0%} of {v.predicted}" for v in versions], textposition="auto",
+            x=[v.version for v in versions],
+            y=[v.accuracy for v in versions],
+            marker_color="#3358d4",
+            text=[f"{v.accuracy:.0%} of {v.predicted}" for v in versions],
+            textposition="auto",
             hovertemplate="%{x}: %{y:.1%}<extra></extra>",
         )  # fmt: skip
     )

@@ -35,8 +35,14 @@ class ParticipantReader:
     """The predictor, reading with one participant's memory. The Air page hands one to its recognizer
     thread, which has no page state of its own to ask who is writing."""
 
-    def __init__(self, predictor: "Predictor", bank: "MemoryBank | None", participant_id: int | None,
-                 source: str, area: tuple[float, float] | None) -> None:
+    def __init__(
+        self,
+        predictor: "Predictor",
+        bank: "MemoryBank | None",
+        participant_id: int | None,
+        source: str,
+        area: tuple[float, float] | None,
+    ) -> None:
         self.predictor, self.bank, self.participant_id = predictor, bank, participant_id
         self.source, self.area = source, area
 
@@ -58,8 +64,7 @@ def reader_for_participant(source: str, area: tuple[float, float] | None = None)
     if person is not None and predictor.memory_params is not None:
         try:
             participant_id = get_storage().find_participant(person.name).id
-            return ParticipantReader(predictor, _memory_bank(get_settings().database_url), participant_id,
-                                     source, area)
+            return ParticipantReader(predictor, _memory_bank(get_settings().database_url), participant_id, source, area)
         except user_errors():  # not stored yet, or no database: the model reads alone
             pass
     return ParticipantReader(predictor, None, None, source, area)

@@ -93,7 +93,7 @@ class PenGesture:
         """Feed one frame's pinch ratio (and its time); returns True on the frame the pen state changes."""
         wants_change = ratio > self.up_above if self.down else ratio < self.down_below
         if not self.down:  # down: `frames` of the last `frames + 1` below, as a pinch hovering at the threshold is
-            self._last = (self._last + [wants_change])[-(self.frames + 1):]
+            self._last = (self._last + [wants_change])[-(self.frames + 1) :]
             if wants_change and sum(self._last) >= self.frames:
                 self.down, self._streak, self._since, self._last = True, 0, None, []
                 return True

@@ -56,14 +56,18 @@ class AirConfig:
     beta: float = default("one_euro_beta")  # One Euro: cutoff gained per px/s of speed (higher = less lag when fast)
     d_cutoff: float = default("one_euro_d_cutoff")  # One Euro: Hz for the speed estimate
     pinch_down: float = default("air_pinch_down")  # thumb-index gap / palm size below which the pen goes down
-    pinch_up: float = default("air_pinch_up")  # ... and above which it comes up again (the gap between is the hysteresis)
+    pinch_up: float = default(
+        "air_pinch_up"
+    )  # ... and above which it comes up again (the gap between is the hysteresis)
     debounce_frames: int = default("air_debounce_frames")  # consecutive frames a pen change needs
     lift_hold_s: float = default("air_lift_hold_s")  # ... and seconds a pen-up needs: a shorter flicker is no lift
     open_hand_frames: int = default("air_open_hand_frames")  # consecutive open-hand frames that end the character
     glitch_jump: float = default("air_glitch_jump")  # palms the fingertip may move from its last joint in one frame
     glitch_frames: int = default("air_glitch_frames")  # ... and frames such a jump is doubted before it is believed
     min_points: int = default("air_min_points")  # a character with fewer points is a blip
-    min_extent: float = default("air_min_extent")  # ... or one whose box is smaller than this fraction of the frame's shorter side
+    min_extent: float = default(
+        "air_min_extent"
+    )  # ... or one whose box is smaller than this fraction of the frame's shorter side
 
     def __post_init__(self) -> None:
         if not 0 < self.pinch_down < self.pinch_up:
@@ -307,8 +311,12 @@ class AirWriter:
         self._stroke = None
 
     def _end_after_pause(self, t: float, ended_by: str) -> AirEvent | None:
-        if self._stroke is None and self._strokes and self._last_ink_t is not None \
-                and t - self._last_ink_t >= self.config.pause_s:
+        if (
+            self._stroke is None
+            and self._strokes
+            and self._last_ink_t is not None
+            and t - self._last_ink_t >= self.config.pause_s
+        ):
             return self._end(t, ended_by)
         return None
 

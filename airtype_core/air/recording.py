@@ -89,9 +89,7 @@ def _frames(rows: object) -> list[HandFrame]:
             t = float(t)
             landmarks = None if flat is None else np.asarray(flat, dtype=np.float64).reshape(NUM_LANDMARKS, 3)
         except (TypeError, ValueError):
-            raise RecordingError(
-                f"Frame {n} of the recording is not [time, 63 numbers or null]."
-            ) from None
+            raise RecordingError(f"Frame {n} of the recording is not [time, 63 numbers or null].") from None
         if not math.isfinite(t) or t < last_t or (landmarks is not None and not np.isfinite(landmarks).all()):
             raise RecordingError(f"Frame {n} of the recording has a time or landmark that is not a number in order.")
         frames.append(HandFrame(t, landmarks))

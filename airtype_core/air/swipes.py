@@ -86,6 +86,8 @@ def replay_events(
         swipe = swipes.update(frame)
         if swipe is not None:
             ended = writer.flush(frame.t, "open hand")  # a swipe ends the character before it
-            events += ([ended] if ended is not None and ended.ink is not None else []) + [AirEvent(frame.t, swipe, None)]
+            events += ([ended] if ended is not None and ended.ink is not None else []) + [
+                AirEvent(frame.t, swipe, None)
+            ]
     last = writer.flush()
     return events + ([last] if last is not None and last.ink is not None else [])

@@ -44,19 +44,22 @@ def writers_in_order(samples: list[LabeledInk], predictor: Predictor, per_writer
 def _read(predictor: Predictor, bank: MemoryBank, who: int, items: list[LabeledInk]) -> np.ndarray:
     """(n, 62): each ink read on its own, with the participant's memory as it is now."""
     memory = bank.recall(who, predictor)
-    return np.array([predictor.predict_proba(item.ink, memory=memory, size=InkSize.of(item.ink, SOURCE))
-                     for item in items])
+    return np.array(
+        [predictor.predict_proba(item.ink, memory=memory, size=InkSize.of(item.ink, SOURCE)) for item in items]
+    )
 
 
-def _store_answers(storage: Storage, predictor: Predictor, bank: MemoryBank, who: int,
-                   answers: list[LabeledInk], next_ink: LabeledInk) -> list[float]:
+def _store_answers(
+    storage: Storage, predictor: Predictor, bank: MemoryBank, who: int, answers: list[LabeledInk], next_ink: LabeledInk
+) -> list[float]:
     """Store the answers as the pages do; ms from each stored answer to the next answer read."""
     latencies = []
     prediction = read_with_memory(predictor, bank, answers[0].ink, who, SOURCE, None)
     for item, following in zip(answers, answers[1:] + [next_ink]):
         start = time.perf_counter()
-        storage.save_sample(NewSample.from_prediction(item.ink, prediction, item.label, source=SOURCE,
-                                                      participant_id=who))
+        storage.save_sample(
+            NewSample.from_prediction(item.ink, prediction, item.label, source=SOURCE, participant_id=who)
+        )
         prediction = read_with_memory(predictor, bank, following.ink, who, SOURCE, None)
         latencies.append((time.perf_counter() - start) * 1000)
     return latencies
@@ -91,17 +94,27 @@ def run_bench(data_path: str, per_writer: int = 20) -> dict[str, Any]:
     b, a = summarize(np.concatenate(before), y), summarize(np.concatenate(after), y)
     return {
         "model_version": predictor.version,
-        "memory": {k: v for k, v in predictor.memory_params.__dict__.items()
-                   if k not in ("size_mean", "size_std", "fitted_on")},
-        "writers": len(writers), "per_writer": per_writer, "stored_answers": len(latencies), "read": len(y),
+        "memory": {
+            k: v for k, v in predictor.memory_params.__dict__.items() if k not in ("size_mean", "size_std", "fitted_on")
+        },
+        "writers": len(writers),
+        "per_writer": per_writer,
+        "stored_answers": len(latencies),
+        "read": len(y),
         "unreadable_lines": len(errors),
-        "before": b, "after": a,
+        "before": b,
+        "after": a,
         "top1_error_reduction": _reduction(b["top1"], a["top1"]),
         "top1_folded_error_reduction": _reduction(b["top1_folded"], a["top1_folded"]),
         "no_answers_reads_as_without_memory": unchanged,
-        "answer_to_next_answer_ms": {"p50": float(np.percentile(latencies, 50)),
-                                     "p95": float(np.percentile(latencies, 95)), "max": float(max(latencies))},
-        "load_before": load_before, "load_after": os.getloadavg(), "cpus": os.cpu_count(),
+        "answer_to_next_answer_ms": {
+            "p50": float(np.percentile(latencies, 50)),
+            "p95": float(np.percentile(latencies, 95)),
+            "max": float(max(latencies)),
+        },
+        "load_before": load_before,
+        "load_after": os.getloadavg(),
+        "cpus": os.cpu_count(),
     }
 
 
@@ -111,17 +124,29 @@ def _reduction(before: float, after: float) -> float:
 
 
 def format_report(r: dict[str, Any], data_path: str) -> str:
-    lines = [(f"bench-adapt: {r['writers']} writers of {data_path}, the first {r['per_writer']} inks of each stored "
-              f"as answers ({r['stored_answers']}), {r['read']} inks read before and after ({r['model_version']})")]
+    lines = [
+        (
+            f"bench-adapt: {r['writers']} writers of {data_path}, the first {r['per_writer']} inks of each stored "
+            f"as answers ({r['stored_answers']}), {r['read']} inks read before and after ({r['model_version']})"
+        )
+    ]
     for name, key in (("top-1", "top1"), ("folded", "top1_folded")):
-        lines.append(f"  {name:7s} before {r['before'][key]:.3f}   after {r['after'][key]:.3f}   "
-                     f"errors down {r[key + '_error_reduction']:.0%}")
-    lines.append(f"  top-5   before {r['before']['top5']:.3f}   after {r['after']['top5']:.3f};  "
-                 f"ECE before {r['before']['ece']:.3f}   after {r['after']['ece']:.3f}")
+        lines.append(
+            f"  {name:7s} before {r['before'][key]:.3f}   after {r['after'][key]:.3f}   "
+            f"errors down {r[key + '_error_reduction']:.0%}"
+        )
+    lines.append(
+        f"  top-5   before {r['before']['top5']:.3f}   after {r['after']['top5']:.3f};  "
+        f"ECE before {r['before']['ece']:.3f}   after {r['after']['ece']:.3f}"
+    )
     t = r["answer_to_next_answer_ms"]
-    lines.append(f"  stored answer -> next answer: {t['p50']:.0f} ms median, {t['p95']:.0f} ms p95, {t['max']:.0f} ms max")
-    lines.append(f"  before any answer, reads equal the model without memory: {r['no_answers_reads_as_without_memory']}")
-    lines.append(f"  load average {r['load_before'][0]:.2f} before, {r['load_after'][0]:.2f} after (1 min), "
-                 f"{r['cpus']} CPUs")
+    lines.append(
+        f"  stored answer -> next answer: {t['p50']:.0f} ms median, {t['p95']:.0f} ms p95, {t['max']:.0f} ms max"
+    )
+    lines.append(
+        f"  before any answer, reads equal the model without memory: {r['no_answers_reads_as_without_memory']}"
+    )
+    lines.append(
+        f"  load average {r['load_before'][0]:.2f} before, {r['load_after'][0]:.2f} after (1 min), {r['cpus']} CPUs"
+    )
     return "\n".join(lines)
-

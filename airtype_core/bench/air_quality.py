@@ -86,7 +86,9 @@ def run_quality(glyphs: Mapping[str, Paths], repeats: int = 2, glitches: float =
             total += 1
             wanted = "open hand" if end == "open" else "pause"
             if len(events) != 1 or events[0].ink is None or events[0].ended_by != wanted:
-                misses.append((char, hand, [(e.ended_by, e.discarded or (len(e.ink.strokes) if e.ink else 0)) for e in events]))
+                misses.append(
+                    (char, hand, [(e.ended_by, e.discarded or (len(e.ink.strokes) if e.ink else 0)) for e in events])
+                )
                 continue
             as_intended += 1
             ink = events[0].ink

@@ -41,8 +41,9 @@ class PinnedStore(ModelStore):
         return self.load(self.version, features)
 
 
-def evaluate_file(path: str, version: str | None = None, tta: bool | None = None, limit: int = 0,
-                  settings: Settings | None = None) -> dict:
+def evaluate_file(
+    path: str, version: str | None = None, tta: bool | None = None, limit: int = 0, settings: Settings | None = None
+) -> dict:
     """The metrics of `recognition.evaluation.evaluate`, plus the unreadable lines. Raises
     EvaluationError when there is nothing to measure, ModelLoadError for an unusable version."""
     settings = settings or get_settings()
@@ -58,7 +59,9 @@ def evaluate_file(path: str, version: str | None = None, tta: bool | None = None
     store = PinnedStore(settings.model_dir, version) if version else None
     metrics = evaluate(Predictor(settings, store), samples, tta=settings.tta if tta is None else tta)
     if metrics["samples"] == 0:
-        raise EvaluationError(f"{path} has nothing to evaluate: none of its {metrics['skipped_inks']} inks is a character")
+        raise EvaluationError(
+            f"{path} has nothing to evaluate: none of its {metrics['skipped_inks']} inks is a character"
+        )
     metrics["unreadable_lines"] = len(errors)
     metrics["unreadable"] = errors[:UNREADABLE_SHOWN]  # "line N: why"; the count has them all
     return metrics

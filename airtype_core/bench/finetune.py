@@ -36,8 +36,9 @@ from ..storage.store import Storage
 DROP_LIMIT = 0.05  # the issue's limit on what any one class may lose
 
 
-def pick_per_class(samples: Sequence[LabeledInk], per_class: int, total: int = 0,
-                   seed: int = 0) -> tuple[list[LabeledInk], list[LabeledInk]]:
+def pick_per_class(
+    samples: Sequence[LabeledInk], per_class: int, total: int = 0, seed: int = 0
+) -> tuple[list[LabeledInk], list[LabeledInk]]:
     """(chosen, rest): `per_class` random samples of each class, or `total` spread evenly over the classes."""
     rng = np.random.default_rng(seed)
     by_class: dict[str, list[int]] = {}
@@ -69,8 +70,11 @@ def _fine_tune(runner: JobRunner, storage: Storage, seed: int) -> tuple[TrainOut
         time.sleep(0.05)
     if status.state != "completed" or status.outcome is None:
         raise OSError(f"the fine-tuning run ended {status.state}: {status.error}")
-    timings = {"wall_s": time.perf_counter() - started, "time_to_first_update_s": first_update,
-               "time_to_first_batch_s": first_batch}
+    timings = {
+        "wall_s": time.perf_counter() - started,
+        "time_to_first_update_s": first_update,
+        "time_to_first_batch_s": first_batch,
+    }
     return status.outcome, timings
 
 
@@ -92,8 +96,9 @@ def run_bench(data_path: str, per_class: int = 5, samples: int = 0, seed: int = 
         store, storage = ModelStore(settings.model_dir), Storage(settings.database_url)
         try:
             before_predictor = Predictor(settings, store)
-            storage.save_samples([NewSample.from_prediction(s.ink, before_predictor.predict(s.ink), s.label)
-                                  for s in chosen])
+            storage.save_samples(
+                [NewSample.from_prediction(s.ink, before_predictor.predict(s.ink), s.label) for s in chosen]
+            )
             before = evaluate(before_predictor, rest)
             outcome, timings = _fine_tune(JobRunner(settings), storage, seed)
             store.activate(outcome.version)  # measured even when the not-worse rule kept it back
@@ -110,10 +115,17 @@ def run_bench(data_path: str, per_class: int = 5, samples: int = 0, seed: int = 
         "before": before,
         "after": after,
         "fine_tune": {
-            "stored_samples": len(chosen), "evaluated_on": len(rest), "activated": outcome.activated,
-            "reason": outcome.reason, "train_size": outcome.train_size, "epochs_run": len(outcome.history),
-            "train_s": outcome.train_s, "samples_per_s": outcome.samples_per_s, "device": outcome.device,
-            "unreadable_lines": len(errors), **timings,
+            "stored_samples": len(chosen),
+            "evaluated_on": len(rest),
+            "activated": outcome.activated,
+            "reason": outcome.reason,
+            "train_size": outcome.train_size,
+            "epochs_run": len(outcome.history),
+            "train_s": outcome.train_s,
+            "samples_per_s": outcome.samples_per_s,
+            "device": outcome.device,
+            "unreadable_lines": len(errors),
+            **timings,
         },
         "worst_class": worst,
         "worst_class_drop": drops[worst],
@@ -134,7 +146,8 @@ def summarize_draws(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
         out[side] = {k: spread([r[side][k] for r in reports]) for k in ("top1", "top1_folded", "top5", "ece")}
     out["worst_class_drop_folded"] = spread([r["worst_class_drop_folded"] for r in reports])
     out["draws_with_a_class_worse_by_over_5_points_folded"] = sum(
-        bool(r["classes_worse_by_over_5_points_folded"]) for r in reports)
+        bool(r["classes_worse_by_over_5_points_folded"]) for r in reports
+    )
     return out
 
 
@@ -142,25 +155,37 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = [f"over {summary['draws']} draws of the corrections: mean (lowest - highest)"]
     for name in ("top1", "top1_folded", "top5", "ece"):
         b, a = summary["before"][name], summary["after"][name]
-        lines.append(f"  {name:12s} before {b['mean']:.3f} ({b['min']:.3f}-{b['max']:.3f})   "
-                     f"after {a['mean']:.3f} ({a['min']:.3f}-{a['max']:.3f})")
+        lines.append(
+            f"  {name:12s} before {b['mean']:.3f} ({b['min']:.3f}-{b['max']:.3f})   "
+            f"after {a['mean']:.3f} ({a['min']:.3f}-{a['max']:.3f})"
+        )
     w = summary["worst_class_drop_folded"]
-    lines.append(f"  worst class, folded: {w['mean']:.1%} lost on average, {w['max']:.1%} at most; "
-                 f"{summary['draws_with_a_class_worse_by_over_5_points_folded']} of {summary['draws']} draws "
-                 f"have a class more than 5 points worse")
+    lines.append(
+        f"  worst class, folded: {w['mean']:.1%} lost on average, {w['max']:.1%} at most; "
+        f"{summary['draws_with_a_class_worse_by_over_5_points_folded']} of {summary['draws']} draws "
+        f"have a class more than 5 points worse"
+    )
     return "\n".join(lines)
 
 
 def format_report(report: dict[str, Any], data_path: str) -> str:
     ft, before, after = report["fine_tune"], report["before"], report["after"]
-    lines = [f"fine-tuned {report['model_version']} on {ft['stored_samples']} inks from {data_path}, "
-             f"evaluated on {ft['evaluated_on']}"]
-    lines += [f"  {name:12s} before {before[name]:.3f}   after {after[name]:.3f}"
-              for name in ("top1", "top1_folded", "top5", "ece")]
-    lines.append(f"  worst class {report['worst_class']}: {report['worst_class_drop']:.1%} lost; folded, "
-                 f"{report['worst_class_folded']}: {report['worst_class_drop_folded']:.1%} lost")
-    lines.append(f"  {ft['wall_s']:.1f} s wall ({ft['train_s']:.1f} s training, {ft['samples_per_s']:.0f} samples/s, "
-                 f"{ft['train_size']} inks x {ft['epochs_run']} epochs); first update after "
-                 f"{ft['time_to_first_update_s']:.2f} s, first batch after {ft['time_to_first_batch_s']:.1f} s; "
-                 f"{ft['reason']}")
+    lines = [
+        f"fine-tuned {report['model_version']} on {ft['stored_samples']} inks from {data_path}, "
+        f"evaluated on {ft['evaluated_on']}"
+    ]
+    lines += [
+        f"  {name:12s} before {before[name]:.3f}   after {after[name]:.3f}"
+        for name in ("top1", "top1_folded", "top5", "ece")
+    ]
+    lines.append(
+        f"  worst class {report['worst_class']}: {report['worst_class_drop']:.1%} lost; folded, "
+        f"{report['worst_class_folded']}: {report['worst_class_drop_folded']:.1%} lost"
+    )
+    lines.append(
+        f"  {ft['wall_s']:.1f} s wall ({ft['train_s']:.1f} s training, {ft['samples_per_s']:.0f} samples/s, "
+        f"{ft['train_size']} inks x {ft['epochs_run']} epochs); first update after "
+        f"{ft['time_to_first_update_s']:.2f} s, first batch after {ft['time_to_first_batch_s']:.1f} s; "
+        f"{ft['reason']}"
+    )
     return "\n".join(lines)

@@ -41,10 +41,39 @@ from ..storage.store import Storage
 from ..transfer.importer import import_file
 
 BATCH = 64  # inks a forward pass, as an import with --predict
-INK_KINDS = ("empty", "one point", "nan", "infinite", "huge", "same point", "straight line", "speck", "long",
-             "many strokes", "odd clock", "random")
-MUTATIONS = (b"[", b"]]]", b"NaN", b"1e999", b'"', b"\x00", b"<", b"-", b",", b"\n", b"\xff\xfe", b"\\ud800",
-             b"[" * 3000, b"</trace>", b".PEN_DOWN\n", b"WORD", b"POINTS 3 #")
+INK_KINDS = (
+    "empty",
+    "one point",
+    "nan",
+    "infinite",
+    "huge",
+    "same point",
+    "straight line",
+    "speck",
+    "long",
+    "many strokes",
+    "odd clock",
+    "random",
+)
+MUTATIONS = (
+    b"[",
+    b"]]]",
+    b"NaN",
+    b"1e999",
+    b'"',
+    b"\x00",
+    b"<",
+    b"-",
+    b",",
+    b"\n",
+    b"\xff\xfe",
+    b"\\ud800",
+    b"[" * 3000,
+    b"</trace>",
+    b".PEN_DOWN\n",
+    b"WORD",
+    b"POINTS 3 #",
+)
 
 
 @dataclass
@@ -106,11 +135,13 @@ def random_ink(rng: np.random.Generator, kind: str) -> Ink:
         return Ink(tuple(_walk(rng, int(rng.integers(1, 4))) for _ in range(int(rng.integers(50, 400)))))
     if kind == "odd clock":
         stroke = _walk(rng, int(rng.integers(2, 60)))
-        stroke[:, 2] = rng.choice([np.nan, np.inf, -1.0, 1e300, 0.0]) if rng.random() < 0.5 else \
-            rng.normal(0, 1e6, len(stroke))
+        stroke[:, 2] = (
+            rng.choice([np.nan, np.inf, -1.0, 1e300, 0.0]) if rng.random() < 0.5 else rng.normal(0, 1e6, len(stroke))
+        )
         return Ink((stroke,))
-    return Ink(tuple(_walk(rng, int(rng.integers(2, 80)), float(rng.uniform(0.1, 50)))
-                     for _ in range(int(rng.integers(1, 5)))))
+    return Ink(
+        tuple(_walk(rng, int(rng.integers(2, 80)), float(rng.uniform(0.1, 50))) for _ in range(int(rng.integers(1, 5))))
+    )
 
 
 def _check(probs: np.ndarray, count: int) -> str | None:
@@ -182,9 +213,17 @@ def _records(rng: np.random.Generator, count: int) -> list[InkRecord]:
     for _ in range(count):
         strokes = [_walk(rng, int(rng.integers(2, 20))) for _ in range(int(rng.integers(1, 3)))]
         label = CLASSES[int(rng.integers(0, len(CLASSES)))]
-        out.append(InkRecord(Ink.from_strokes([s.round(2).tolist() for s in strokes]), label,
-                             f"w{int(rng.integers(0, 5))}", predicted_char=label, confidence=0.5,
-                             model_version="v1", source="canvas"))
+        out.append(
+            InkRecord(
+                Ink.from_strokes([s.round(2).tolist() for s in strokes]),
+                label,
+                f"w{int(rng.integers(0, 5))}",
+                predicted_char=label,
+                confidence=0.5,
+                model_version="v1",
+                source="canvas",
+            )
+        )
     return out
 
 
@@ -211,10 +250,14 @@ def seed_file(fmt: str, rng: np.random.Generator) -> bytes:
 
 def _any_json(rng: np.random.Generator, depth: int = 0) -> Any:
     choice = int(rng.integers(0, 9 if depth < 3 else 6))
-    simple = [None, bool(rng.integers(0, 2)), int(rng.integers(-2**62, 2**62)) * 1000,
-              float(rng.choice([np.nan, np.inf, -np.inf, 1e308, -0.0, rng.normal()])),
-              "".join(chr(int(c)) for c in rng.integers(0, 0x2FFF, int(rng.integers(0, 120)))),
-              "x" * int(rng.integers(60, 130))]
+    simple = [
+        None,
+        bool(rng.integers(0, 2)),
+        int(rng.integers(-(2**62), 2**62)) * 1000,
+        float(rng.choice([np.nan, np.inf, -np.inf, 1e308, -0.0, rng.normal()])),
+        "".join(chr(int(c)) for c in rng.integers(0, 0x2FFF, int(rng.integers(0, 120)))),
+        "x" * int(rng.integers(60, 130)),
+    ]
     if choice < 6:
         return simple[choice]
     if choice < 8:
@@ -225,8 +268,10 @@ def _any_json(rng: np.random.Generator, depth: int = 0) -> Any:
 def _wild_jsonl(rng: np.random.Generator) -> bytes:
     lines = []
     for record in json.loads("[" + ",".join(seed_file("jsonl", rng).decode().splitlines()) + "]"):
-        for name in rng.choice(list(record) + ["writer", "model_version", "created_at", "collection_session",
-                                                "alternatives", "source"], int(rng.integers(0, 4))):
+        for name in rng.choice(
+            list(record) + ["writer", "model_version", "created_at", "collection_session", "alternatives", "source"],
+            int(rng.integers(0, 4)),
+        ):
             record[str(name)] = _any_json(rng)
         lines.append(json.dumps(record))
     return ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
@@ -236,17 +281,20 @@ def mutate(data: bytes, rng: np.random.Generator) -> bytes:
     out = bytearray(data)
     for _ in range(int(rng.integers(1, 8))):
         where = int(rng.integers(0, max(1, len(out))))
-        chunk = MUTATIONS[int(rng.integers(0, len(MUTATIONS)))] if rng.random() < 0.5 else \
-            rng.bytes(int(rng.integers(1, 12)))
+        chunk = (
+            MUTATIONS[int(rng.integers(0, len(MUTATIONS)))]
+            if rng.random() < 0.5
+            else rng.bytes(int(rng.integers(1, 12)))
+        )
         kind = int(rng.integers(0, 4))
         if kind == 0:
-            out[where:where + len(chunk)] = chunk
+            out[where : where + len(chunk)] = chunk
         elif kind == 1:
             out[where:where] = chunk
         elif kind == 2:
-            del out[where:where + int(rng.integers(1, 40))]
+            del out[where : where + int(rng.integers(1, 40))]
         else:
-            out[where:where] = out[where:where + int(rng.integers(1, 200))]
+            out[where:where] = out[where : where + int(rng.integers(1, 200))]
     return bytes(out)
 
 
@@ -271,8 +319,9 @@ def fuzz_files(storage: Storage, count: int, rng: np.random.Generator, report: F
             result = import_file(storage, upload, fmt)
         except Exception as exc:  # noqa: BLE001 - what this benchmark counts
             report.file_crashes += 1
-            report.crash(f"file {n} ({fmt}): {type(exc).__name__}: {exc} "
-                         f"{traceback.format_exc(limit=-1).splitlines()[-2:]}")
+            report.crash(
+                f"file {n} ({fmt}): {type(exc).__name__}: {exc} {traceback.format_exc(limit=-1).splitlines()[-2:]}"
+            )
             continue
         if result.crashed or result.error:
             report.file_crashes += 1

@@ -43,8 +43,9 @@ def write_synthetic(path: Path, count: int, seed: int = 0) -> None:
                 times = t + np.arange(20) * 0.016
                 t = float(times[-1]) + 0.2
                 strokes.append([[round(float(x), 2), round(float(y), 2), float(s)] for (x, y), s in zip(xy, times)])
-            out.write(json.dumps({"label": CLASSES[i % len(CLASSES)], "strokes": strokes,
-                                  "writer": f"w{i % 50}"}) + "\n")
+            out.write(
+                json.dumps({"label": CLASSES[i % len(CLASSES)], "strokes": strokes, "writer": f"w{i % 50}"}) + "\n"
+            )
 
 
 def run_bench(samples: int, predict: bool = True, keep: str | None = None) -> dict[str, Any]:
@@ -110,10 +111,13 @@ def format_report(r: dict[str, Any]) -> str:
         f"  export JSON lines: {r['export_s']:.1f} s ({r['export_count'] / r['export_s']:.0f} samples/s)",
         f"  peak RSS: {r['peak_rss_at_start_mb']:.0f} MB at start, {r['peak_rss_after_import_mb']:.0f} MB after "
         f"import, {r['peak_rss_after_export_mb']:.0f} MB after export",
-        "  Data page first page (50 rows): " + ", ".join(f"{ms:.0f} ms" for ms in r["first_page_ms"])
+        "  Data page first page (50 rows): "
+        + ", ".join(f"{ms:.0f} ms" for ms in r["first_page_ms"])
         + f" (no filter, one character, source); next page {r['second_page_ms']:.0f} ms",
     ]
     if "predict_inks_per_s" in r:
-        lines.append(f"  import --predict: {r['predict_inks_per_s']:.0f} inks/s over {r['predict_samples']} inks "
-                     "(model + storage)")
+        lines.append(
+            f"  import --predict: {r['predict_inks_per_s']:.0f} inks/s over {r['predict_samples']} inks "
+            "(model + storage)"
+        )
     return "\n".join(lines)

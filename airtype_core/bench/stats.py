@@ -99,8 +99,9 @@ def seed_samples(
             return done
         for _ in range(20):
             conn.execute(text("VACUUM ANALYZE training_samples"))
-            pages, visible = conn.execute(text(
-                "SELECT relpages, relallvisible FROM pg_class WHERE oid = 'training_samples'::regclass")).one()
+            pages, visible = conn.execute(
+                text("SELECT relpages, relallvisible FROM pg_class WHERE oid = 'training_samples'::regclass")
+            ).one()
             if visible >= pages:
                 break
             time.sleep(1)

@@ -14,8 +14,17 @@ from .sources import Source
 
 READ_FORMATS = ("jsonl", "inkml", "uji", "unipen")
 WRITE_FORMATS = ("jsonl", "csv", "inkml")
-_SUFFIXES = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".inkml": "inkml", ".xml": "inkml",
-             ".txt": "uji", ".uji": "uji", ".dat": "unipen", ".unipen": "unipen"}
+_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".inkml": "inkml",
+    ".xml": "inkml",
+    ".txt": "uji",
+    ".uji": "uji",
+    ".dat": "unipen",
+    ".unipen": "unipen",
+}
 
 
 def guess_format(name: str) -> str:

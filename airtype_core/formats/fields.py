@@ -51,8 +51,7 @@ def text_field(what: str, value: object, limit: int) -> str | None:
 
 
 def writer_field(value: object) -> str:
-    return (text_field("writer", value.strip() if isinstance(value, str) else value, limits.PARTICIPANT_NAME)
-            or "")
+    return text_field("writer", value.strip() if isinstance(value, str) else value, limits.PARTICIPANT_NAME) or ""
 
 
 def timestamp_field(value: object) -> datetime | None:
@@ -122,4 +121,3 @@ def check_record(record: InkRecord) -> None:
         missing = np.isnan(times)
         if not (missing.all() or np.isfinite(times).all()):
             raise FieldError("a stroke's times must all be numbers, or be missing for the whole stroke")
-

@@ -64,11 +64,7 @@ class _Utf8Lines:
 
 
 def _annotations(element: Element) -> dict[str, str]:
-    return {
-        child.get("type", ""): (child.text or "").strip()
-        for child in element
-        if _local(child.tag) == "annotation"
-    }
+    return {child.get("type", ""): (child.text or "").strip() for child in element if _local(child.tag) == "annotation"}
 
 
 def _trace_points(text: str) -> list[list[float]]:
@@ -82,8 +78,9 @@ def _trace_points(text: str) -> list[list[float]]:
         try:
             points.append([float(v) for v in values])
         except ValueError:
-            raise InkError(f"{point.strip()!r} is not a point of numbers (difference-encoded traces are "
-                           "not read)") from None
+            raise InkError(
+                f"{point.strip()!r} is not a point of numbers (difference-encoded traces are not read)"
+            ) from None
     return points
 
 
@@ -99,12 +96,16 @@ def _record(notes: dict[str, str], strokes: list[list[list[float]]], where: str)
         if predicted is not None and label_problem(predicted):
             return Problem(where, f"predicted character {predicted!r} is not one of the 62 classes")
         record = InkRecord(
-            ink=ink, label=label, writer=writer_field(notes.get("writer")), predicted_char=predicted,
+            ink=ink,
+            label=label,
+            writer=writer_field(notes.get("writer")),
+            predicted_char=predicted,
             confidence=finite_or_none(notes.get("confidence") or None),
             model_version=text_field("model version", notes.get("model_version"), limits.MODEL_VERSION),
             correction_type=text_field("correction type", notes.get("correction_type"), limits.CORRECTION_TYPE),
             source=text_field("source", notes.get("source"), limits.SOURCE) or "inkml",
-            created_at=timestamp_field(notes.get("created_at")), where=where,
+            created_at=timestamp_field(notes.get("created_at")),
+            where=where,
         )
         check_record(record)
         return record
@@ -154,15 +155,20 @@ def _parse(stream: object) -> Iterator[Item]:
                     else:
                         yield _record(notes, strokes, "<ink>")
     except DefusedXmlException as exc:
-        yield Problem("the file", f"refused: it declares XML entities or a DTD ({type(exc).__name__}); "
-                                  "nothing after that point was read")
+        yield Problem(
+            "the file",
+            f"refused: it declares XML entities or a DTD ({type(exc).__name__}); nothing after that point was read",
+        )
     except (LookupError, ValueError) as exc:  # an encoding expat cannot use: unknown, multi-byte, not text
-        yield Problem("the file", f"cannot be read in the encoding its XML declaration names ({exc}); "
-                                  "what came before was read")
+        yield Problem(
+            "the file", f"cannot be read in the encoding its XML declaration names ({exc}); what came before was read"
+        )
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
-        yield Problem(f"line {line}, column {column}", "the XML is broken here (is the file truncated?); "
-                                                       "what came before was read")
+        yield Problem(
+            f"line {line}, column {column}",
+            "the XML is broken here (is the file truncated?); what came before was read",
+        )
 
 
 def _group(element: Element, number: int, loose: dict[str, str], used: set[str]) -> Item | None:
@@ -207,10 +213,13 @@ def write_inkml(records: Iterable[InkRecord], out: IO[str]) -> int:
         xml_id = f"sample-{record.sample_id}" if record.sample_id is not None else f"r{count}"
         out.write(f'  <traceGroup xml:id="{escape(xml_id)}">\n')
         notes = {
-            "truth": record.label, "writer": record.writer, "source": record.source,
+            "truth": record.label,
+            "writer": record.writer,
+            "source": record.source,
             "predicted": record.predicted_char,
             "confidence": None if record.confidence is None else repr(record.confidence),
-            "model_version": record.model_version, "correction_type": record.correction_type,
+            "model_version": record.model_version,
+            "correction_type": record.correction_type,
             "created_at": record.created_at.isoformat() if record.created_at else None,
         }
         for kind, value in notes.items():

@@ -77,7 +77,7 @@ def text_lines(stream: IO[bytes]) -> Iterator[tuple[int, str]]:
     utf8 = codecs.getincrementaldecoder("utf-8")()
     for number, raw in enumerate(stream, start=1):
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8):]
+            raw = raw[len(codecs.BOM_UTF8) :]
         try:
             text = utf8.decode(raw, final=True)
         except UnicodeDecodeError:

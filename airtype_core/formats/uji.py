@@ -56,8 +56,10 @@ def _finish(block: _Block) -> Item:
     if label_problem(block.label):
         return Problem(where, label_problem(block.label) or "")
     if block.expected is not None and len(block.strokes) < block.expected:
-        return Problem(where, f"NUMSTROKES says {block.expected} strokes but only {len(block.strokes)} follow "
-                              "(is the file truncated?)")
+        return Problem(
+            where,
+            f"NUMSTROKES says {block.expected} strokes but only {len(block.strokes)} follow (is the file truncated?)",
+        )
     try:
         ink = Ink.from_strokes(block.strokes)
     except InkError as exc:

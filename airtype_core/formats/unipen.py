@@ -40,7 +40,8 @@ from ..recognition.charset import CLASS_INDEX
 from ..recognition.ink import Ink, InkError
 
 # Keywords of the UNIPEN definition; anything else is reported (and its arguments ignored).
-KNOWN_KEYWORDS = frozenset("""
+KNOWN_KEYWORDS = frozenset(
+    """
     VERSION INCLUDE COMMENT RESERVED
     DATA_SOURCE DATA_ID DATA_CONTACT DATA_INFO SETUP PAD ALPHABET ALPHABET_FREQ
     LEXICON LEXICON_SOURCE LEXICON_ID LEXICON_CONTACT LEXICON_INFO LEXICON_FREQ HIERARCHY
@@ -48,7 +49,8 @@ KNOWN_KEYWORDS = frozenset("""
     X_POINTS_PER_MM Y_POINTS_PER_MM Z_POINTS_PER_MM POINTS_PER_GRAM POINTS_PER_SECOND
     WRITER_ID STYLE SKILL HAND SEX DATE AGE COUNTRY WRITER_INFO RECORDING_CONTEXT
     START_SET START_BOX PEN_DOWN PEN_UP DT SEGMENT
-""".split())
+""".split()
+)
 
 CHARACTER_LEVEL = "CHARACTER"
 _RANGE_END = re.compile(r"^(\d+)(?::(\d+))?$")  # "A" or "A:M"
@@ -98,8 +100,10 @@ class UnipenData:
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.problem_counts().items())) or "none"
         skipped = sum(self.skipped_labels.values())
-        return (f"{len(self.characters)} characters from {self.files} files, {len(self.sites())} sites; "
-                f"{skipped} outside the 62 classes skipped; problems: {kinds}")
+        return (
+            f"{len(self.characters)} characters from {self.files} files, {len(self.sites())} sites; "
+            f"{skipped} outside the 62 classes skipped; problems: {kinds}"
+        )
 
 
 @dataclass
@@ -202,7 +206,9 @@ class _FileReader:
             fields = rest.split()
             label = _LABEL.search(rest)
             if not fields or label is None:
-                self.problem(file, line, "bad-segment", f"a .SEGMENT CHARACTER needs a delineation and a quoted label: {args!r}")
+                self.problem(
+                    file, line, "bad-segment", f"a .SEGMENT CHARACTER needs a delineation and a quoted label: {args!r}"
+                )
                 return
             self.segments.append(_Segment(fields[0], label.group(1).replace('\\"', '"'), line, file))
         elif keyword == "INCLUDE":
@@ -228,19 +234,31 @@ class _FileReader:
 
     def include(self, path: Path, name: str, line: int) -> None:
         if not self.follow_includes:
-            self.problem(str(path), line, "include-not-followed",
-                         f".INCLUDE {name!r} not followed: an uploaded file is read alone (import the folder "
-                         "from the command line, `python -m airtype_core import FOLDER`, to read its includes)")
+            self.problem(
+                str(path),
+                line,
+                "include-not-followed",
+                f".INCLUDE {name!r} not followed: an uploaded file is read alone (import the folder "
+                "from the command line, `python -m airtype_core import FOLDER`, to read its includes)",
+            )
             return
         if _leaves_folder(name):
-            self.problem(str(path), line, "include-refused",
-                         f".INCLUDE {name!r} refused: an included file must be inside the folder being imported")
+            self.problem(
+                str(path),
+                line,
+                "include-refused",
+                f".INCLUDE {name!r} refused: an included file must be inside the folder being imported",
+            )
             return
         target = self.find_include(path, name)
         if target is not None and not target.resolve().is_relative_to(self.real_root):
-            self.problem(str(path), line, "include-refused",
-                         f".INCLUDE {name!r} refused: it is a link to a file outside the folder being imported, "
-                         "and an included file must be inside it")
+            self.problem(
+                str(path),
+                line,
+                "include-refused",
+                f".INCLUDE {name!r} refused: it is a link to a file outside the folder being imported, "
+                "and an included file must be inside it",
+            )
         elif target is None:
             self.problem(str(path), line, "missing-include", f"included file {name!r} not found")
         elif target.resolve() in self.reading:
@@ -280,8 +298,12 @@ class _FileReader:
                 self.problem(segment.file, segment.line, "bad-segment", f"{segment.delineation} runs backwards")
                 return
             if b >= len(self.components):
-                self.problem(segment.file, segment.line, "segment-out-of-range",
-                             f"{segment.delineation} points past the last component ({len(self.components) - 1})")
+                self.problem(
+                    segment.file,
+                    segment.line,
+                    "segment-out-of-range",
+                    f"{segment.delineation} points past the last component ({len(self.components) - 1})",
+                )
                 return
             for c in range(a, b + 1):
                 comp = self.components[c]
@@ -292,7 +314,9 @@ class _FileReader:
                     strokes.append(comp.points[lo:hi])
         strokes = [s for s in strokes if len(s)]
         if not strokes:
-            self.problem(segment.file, segment.line, "empty-character", f"{segment.delineation} holds no pen-down points")
+            self.problem(
+                segment.file, segment.line, "empty-character", f"{segment.delineation} holds no pen-down points"
+            )
             return
         if self.flip:
             strokes = [s * np.array([1.0, -1.0]) for s in strokes]
@@ -302,7 +326,8 @@ class _FileReader:
             self.problem(segment.file, segment.line, "bad-ink", str(exc))
             return
         self.out.characters.append(
-            UnipenCharacter(segment.label, f"{self.site}/{writer}", ink, f"{segment.file}:{segment.line}"))
+            UnipenCharacter(segment.label, f"{self.site}/{writer}", ink, f"{segment.file}:{segment.line}")
+        )
 
 
 def _leaves_folder(name: str) -> bool:
@@ -365,8 +390,11 @@ def read_unipen(
         if (keep is not None and site not in keep) or site in drop:
             continue
         if folder and not file.resolve().is_relative_to(real_root):
-            out.problems.append(UnipenProblem(str(file), 0, "link-refused", "a link to a file outside the folder "
-                                              "being imported: not read"))
+            out.problems.append(
+                UnipenProblem(
+                    str(file), 0, "link-refused", "a link to a file outside the folder being imported: not read"
+                )
+            )
             continue
         reader = _FileReader(file, root, out, y_axis, follow_includes)
         reader.read(file)

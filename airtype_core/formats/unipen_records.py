@@ -34,8 +34,13 @@ def _items(path: str | os.PathLike[str], follow_includes: bool) -> Iterator[Item
     for problem in data.problems:
         yield Problem(f"{os.path.basename(problem.file)}:{problem.line}", problem.message)
     for character in data.characters:
-        record = InkRecord(ink=character.ink, label=character.label, writer=character.writer,
-                           source="unipen", where=os.path.basename(character.source))
+        record = InkRecord(
+            ink=character.ink,
+            label=character.label,
+            writer=character.writer,
+            source="unipen",
+            where=os.path.basename(character.source),
+        )
         try:
             check_record(record)
         except FieldError as exc:
@@ -44,5 +49,7 @@ def _items(path: str | os.PathLike[str], follow_includes: bool) -> Iterator[Item
         yield record
     if data.skipped_labels:
         labels = ", ".join(f"{label!r} x{n}" for label, n in data.skipped_labels.most_common(10))
-        yield Problem("the file", f"{sum(data.skipped_labels.values())} characters with labels outside the "
-                                  f"62 classes skipped ({labels})")
+        yield Problem(
+            "the file",
+            f"{sum(data.skipped_labels.values())} characters with labels outside the 62 classes skipped ({labels})",
+        )

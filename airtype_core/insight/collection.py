@@ -240,8 +240,15 @@ def _advance(s: Session, row: CollectionSession, sample_id: int | None) -> None:
 
 
 def answer(
-    storage: Storage, session_id: int, position: int, ink: Ink, prediction: Any = None, *,
-    features: Any = None, source: str = "canvas", area: tuple[float, float] | None = None,
+    storage: Storage,
+    session_id: int,
+    position: int,
+    ink: Ink,
+    prediction: Any = None,
+    *,
+    features: Any = None,
+    source: str = "canvas",
+    area: tuple[float, float] | None = None,
 ) -> SessionState:
     """Store the ink drawn for prompt `position` as a `prompted` sample with the model's prediction beside it."""
     with storage.session(write=True, failed="your sample was not stored") as s:
@@ -342,4 +349,3 @@ def summarize(storage: Storage, session_id: int) -> SessionSummary:
         state, state.answered, state.skipped, int(predicted or 0), sum(c.correct for c in per_char),
         None if mean_ms is None else float(mean_ms), tuple(per_char), tuple(slowest), tuple(confusions),
     )  # fmt: skip
-

@@ -232,7 +232,9 @@ def _per_char(pairs: list[Any]) -> tuple[CharStats, ...]:
 
 def _confusions(pairs: list[Any]) -> tuple[Confusion, ...]:
     rows = [Confusion(a, p, int(n)) for a, p, n, *_ in pairs if p is not None]
-    return tuple(sorted(rows, key=lambda c: (-c.count, CLASS_INDEX.get(c.actual, 99), CLASS_INDEX.get(c.predicted, 99))))
+    return tuple(
+        sorted(rows, key=lambda c: (-c.count, CLASS_INDEX.get(c.actual, 99), CLASS_INDEX.get(c.predicted, 99)))
+    )
 
 
 def totals(storage: Storage, f: StatsFilter | None = None) -> Totals:
@@ -279,7 +281,9 @@ def _bucket_rows(storage: Storage, f: StatsFilter | None, n: int) -> dict[int, t
     return {int(b): (int(c), int(p), float(conf or 0.0), int(ok or 0)) for b, c, p, conf, ok in _run(storage, stmt, f)}
 
 
-def _rolled_up(rows: dict[int, tuple[int, int, float, int]], n: int, into: int) -> dict[int, tuple[int, int, float, int]]:
+def _rolled_up(
+    rows: dict[int, tuple[int, int, float, int]], n: int, into: int
+) -> dict[int, tuple[int, int, float, int]]:
     """Buckets of 1/n merged into buckets of 1/into (n a multiple of into)."""
     assert n % into == 0, "buckets only merge into coarser ones that divide them"
     out: dict[int, list[float]] = {}

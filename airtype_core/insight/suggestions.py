@@ -158,6 +158,8 @@ def suggest(
         if share is not None and share >= UNSURE_SHARE:
             reasons.append(f"the model is unsure of it ({u} of its last {read})")
         if reasons:
-            items.append(Suggestion(char, round(score, 2), tuple(reasons), samples, accuracy, confidence, confusions, share))
+            items.append(
+                Suggestion(char, round(score, 2), tuple(reasons), samples, accuracy, confidence, confusions, share)
+            )
     items.sort(key=lambda s: (-s.score, CLASS_INDEX.get(s.char, 99)))
     return Suggestions(tuple(items), sum(s.samples for s in by_char.values()), len(by_char), reader is not None)

@@ -65,10 +65,16 @@ def _run_job(job_dir: Path) -> int:
                 time.sleep(0.1)
 
     try:
-        reporter.run(lambda: run_training(
-            TrainOptions.from_dict(request["options"]), Storage(settings.database_url), ModelStore(settings.model_dir),
-            progress=on_progress, should_stop=reporter.should_stop, settings=settings,
-        ))
+        reporter.run(
+            lambda: run_training(
+                TrainOptions.from_dict(request["options"]),
+                Storage(settings.database_url),
+                ModelStore(settings.model_dir),
+                progress=on_progress,
+                should_stop=reporter.should_stop,
+                settings=settings,
+            )
+        )
     except TrainingCancelled:
         return 0
     except (TrainingError, StorageError):

@@ -35,9 +35,13 @@ def _detached() -> dict[str, Any]:
 def child_environment(settings: Settings, storage: Any = None) -> dict[str, str]:
     """The run's environment: the app's, plus the database and model folder it is to use."""
     database_url = settings.database_url if storage is None else storage.url.render_as_string(hide_password=False)
-    return {**TRAINING_ENV, **os.environ, "PYTHONUNBUFFERED": "1",
-            "AIRTYPE_DATABASE_URL": database_url,
-            "AIRTYPE_MODEL_DIR": str(Path(settings.model_dir).resolve())}
+    return {
+        **TRAINING_ENV,
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "AIRTYPE_DATABASE_URL": database_url,
+        "AIRTYPE_MODEL_DIR": str(Path(settings.model_dir).resolve()),
+    }
 
 
 def spawn(job_dir: Path, env: dict[str, str]) -> subprocess.Popen:
@@ -45,7 +49,11 @@ def spawn(job_dir: Path, env: dict[str, str]) -> subprocess.Popen:
     with open(job_dir / "output.log", "wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "airtype_core", "train", "--job-dir", str(job_dir)],
-            cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             **_detached(),
         )
 

@@ -42,8 +42,15 @@ class Reporter:
             curve = self.status.curve + (CurvePoint(t.epoch - 1 + t.batch / t.batches, t.train_loss, t.train_acc),)
             if len(curve) > _CURVE_POINTS:
                 curve = curve[::2]
-            changes.update(epoch=t.epoch, epochs=t.epochs, batch=t.batch, batches=t.batches, fraction=t.fraction,
-                           eta_s=t.eta_s, curve=curve)
+            changes.update(
+                epoch=t.epoch,
+                epochs=t.epochs,
+                batch=t.batch,
+                batches=t.batches,
+                fraction=t.fraction,
+                eta_s=t.eta_s,
+                curve=curve,
+            )
             if t.val_acc is not None:
                 changes["history"] = self.status.history + (EpochRecord.from_dict(t.epoch_record()),)
                 force = True
@@ -61,17 +68,25 @@ class Reporter:
         try:
             outcome = train()
         except TrainingCancelled:
-            self.update(force=True, state="cancelled", message="cancelled: the active model was not changed",
-                        eta_s=None)
+            self.update(
+                force=True, state="cancelled", message="cancelled: the active model was not changed", eta_s=None
+            )
             raise
         except (TrainingError, StorageError) as exc:
             self.update(force=True, state="failed", message="training could not run", error=str(exc), eta_s=None)
             raise
         except BaseException as exc:
-            self.update(force=True, state="failed", message="training failed",
-                        error=f"{type(exc).__name__}: {exc}", eta_s=None)
+            self.update(
+                force=True, state="failed", message="training failed", error=f"{type(exc).__name__}: {exc}", eta_s=None
+            )
             raise
         verdict = "activated" if outcome.activated else "kept back"
-        self.update(force=True, state="completed", message=f"{outcome.version} {verdict}", eta_s=0.0,
-                    outcome=outcome, session_id=outcome.session_id)
+        self.update(
+            force=True,
+            state="completed",
+            message=f"{outcome.version} {verdict}",
+            eta_s=0.0,
+            outcome=outcome,
+            session_id=outcome.session_id,
+        )
         return outcome

@@ -38,8 +38,16 @@ from .jobprocess import TRAINING_ENV
 from .jobreporter import Reporter
 from .jobstatus import ACTIVE_STATES, FINAL_STATES, JobStatus, prune, read_json, read_status, write_json
 
-__all__ = ["ACTIVE_STATES", "FINAL_STATES", "JOBS_KEPT", "TRAINING_ENV", "JobRunner", "JobStatus",
-           "TrainingBusyError", "run_job"]
+__all__ = [
+    "ACTIVE_STATES",
+    "FINAL_STATES",
+    "JOBS_KEPT",
+    "TRAINING_ENV",
+    "JobRunner",
+    "JobStatus",
+    "TrainingBusyError",
+    "run_job",
+]
 
 JOBS_KEPT = 20  # run folders kept in .jobs/ (status, request, log), newest first
 _CHILD_START_S = jobprocess.CHILD_START_S  # how long a starter waits for its child to hold the run lock
@@ -103,8 +111,15 @@ class JobRunner:
         job_dir.mkdir()
         write_json(job_dir / "request.json", {"options": options.to_dict()})
         now = time.time()
-        status = JobStatus(job_id, "starting", "starting the training process", mode=options.mode,
-                           started_at=now, updated_at=now, epochs=options.epochs)
+        status = JobStatus(
+            job_id,
+            "starting",
+            "starting the training process",
+            mode=options.mode,
+            started_at=now,
+            updated_at=now,
+            epochs=options.epochs,
+        )
         write_json(job_dir / "status.json", status.to_dict())
         write_json(self.root / "current.json", {"job_id": job_id})
         return job_dir, status
@@ -148,13 +163,23 @@ class JobRunner:
         jobprocess.stop(process)
         why = f"it did not hold the run lock within {_CHILD_START_S:.0f} s" if timed_out else "it ended"
         line = jobprocess.last_line(job_dir / "output.log")
-        write_json(job_dir / "status.json", replace(
-            status, state="failed", updated_at=time.time(),
-            error=f"the training process did not start ({why})" + (f": {line}" if line else ""),
-        ).to_dict())
+        write_json(
+            job_dir / "status.json",
+            replace(
+                status,
+                state="failed",
+                updated_at=time.time(),
+                error=f"the training process did not start ({why})" + (f": {line}" if line else ""),
+            ).to_dict(),
+        )
 
-    def run_here(self, options: Any, storage: Any, progress: Callable[[Any], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> Any:
+    def run_here(
+        self,
+        options: Any,
+        storage: Any,
+        progress: Callable[[Any], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Any:
         """A training run in this process (the command line), recorded as a job like the app's,
         so an app watching the same model folder shows its progress. Returns its TrainOutcome."""
         from ..recognition.modelstore import ModelStore
@@ -171,11 +196,16 @@ class JobRunner:
                 if progress:
                     progress(p)
 
-            return reporter.run(lambda: run_training(
-                options, storage, ModelStore(self.settings.model_dir), progress=on_progress,
-                should_stop=lambda: reporter.should_stop() or bool(should_stop and should_stop()),
-                settings=self.settings,
-            ))
+            return reporter.run(
+                lambda: run_training(
+                    options,
+                    storage,
+                    ModelStore(self.settings.model_dir),
+                    progress=on_progress,
+                    should_stop=lambda: reporter.should_stop() or bool(should_stop and should_stop()),
+                    settings=self.settings,
+                )
+            )
 
     def status(self, job_id: str | None = None) -> JobStatus | None:
         """The latest job (or `job_id`). One that claims to be going on is checked by recovery,
@@ -225,8 +255,11 @@ class JobRunner:
         return storage.mark_interrupted_sessions(dead_sessions) if storage is not None else 0
 
     def _mark_dead(self, status: JobStatus) -> JobStatus:
-        dead = replace(status, state="failed", updated_at=time.time(),
-                       error="the training process stopped before finishing (killed or crashed); "
-                             "the active model was not changed")
+        dead = replace(
+            status,
+            state="failed",
+            updated_at=time.time(),
+            error="the training process stopped before finishing (killed or crashed); the active model was not changed",
+        )
         write_json(self.root / status.job_id / "status.json", dead.to_dict())
         return dead

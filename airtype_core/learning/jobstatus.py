@@ -63,7 +63,8 @@ class JobStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)} | {
-            "curve": [asdict(p) for p in self.curve], "history": [asdict(e) for e in self.history],
+            "curve": [asdict(p) for p in self.curve],
+            "history": [asdict(e) for e in self.history],
             "outcome": self.outcome.to_dict() if self.outcome is not None else None,
         }
 

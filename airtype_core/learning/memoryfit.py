@@ -103,10 +103,15 @@ def read_writers(characters: Sequence, predictor: Predictor, batch: int = 256) -
     out = []
     for name in sorted(by_writer):
         items = by_writer[name]
-        parts = [predictor.read([c.ink for c in items[i:i + batch]]) for i in range(0, len(items), batch)]
-        out.append(Writer(np.concatenate([p for p, _ in parts]), unit_rows(np.concatenate([e for _, e in parts])),
-                          np.array([log_size(c.ink) for c in items]),
-                          np.array([CLASS_INDEX[c.label] for c in items])))
+        parts = [predictor.read([c.ink for c in items[i : i + batch]]) for i in range(0, len(items), batch)]
+        out.append(
+            Writer(
+                np.concatenate([p for p, _ in parts]),
+                unit_rows(np.concatenate([e for _, e in parts])),
+                np.array([log_size(c.ink) for c in items]),
+                np.array([CLASS_INDEX[c.label] for c in items]),
+            )
+        )
     return out
 
 
@@ -152,11 +157,18 @@ def fit_memory(training: Sequence, held_out: Sequence, predictor: Predictor, per
     logp_all, size_all, y, wt = np.concatenate(logp), np.concatenate(size), np.concatenate(labels), _weights(sims)
     best, best_score = None, -1.0
     for k, temperature, gap in itertools.product(GRID_K, GRID_TEMPERATURE, GRID_SIZE_GAP):
-        knn = np.concatenate([knn_scores(_memory(w, m), w.embeddings[q], k, temperature, w.sizes[q], [FRAME] * len(q),
-                                         gap) for _, w, m, q in sims])
+        knn = np.concatenate(
+            [
+                knn_scores(_memory(w, m), w.embeddings[q], k, temperature, w.sizes[q], [FRAME] * len(q), gap)
+                for _, w, m, q in sims
+            ]
+        )
         for kw, sw in itertools.product(GRID_KNN_WEIGHT, GRID_SIZE_WEIGHT):
             pred = (logp_all + kw * knn + sw * size_all).argmax(axis=1)
-            top1, folded = (wt * (pred == y)).sum() / wt.sum(), (wt * (FOLD_INDEX[pred] == FOLD_INDEX[y])).sum() / wt.sum()
+            top1, folded = (
+                (wt * (pred == y)).sum() / wt.sum(),
+                (wt * (FOLD_INDEX[pred] == FOLD_INDEX[y])).sum() / wt.sum(),
+            )
             if (top1 + folded) / 2 > best_score:
                 best_score, best = (top1 + folded) / 2, (k, temperature, gap, kw, sw, top1, folded)
     base_pred = logp_all.argmax(axis=1)
@@ -164,18 +176,21 @@ def fit_memory(training: Sequence, held_out: Sequence, predictor: Predictor, per
     k, temperature, gap, kw, sw, top1, folded = best
     fitted_on = {
         "what": "UNIPEN train_r01_v07: size statistics from the training writers; weights from the "
-                f"held-out writers simulated as users ({per_writer} first answers in file order and in "
-                f"character order, and random draws of {', '.join(map(str, MEMORY_SIZES))} answers; "
-                "ordered and random answers weigh half each, each writer within a kind the same)",
+        f"held-out writers simulated as users ({per_writer} first answers in file order and in "
+        f"character order, and random draws of {', '.join(map(str, MEMORY_SIZES))} answers; "
+        "ordered and random answers weigh half each, each writer within a kind the same)",
         "k_temperature_size_gap_weights": [k, temperature, gap, kw, sw],
-        "training_inks": len(training), "held_out_inks": len(held_out), "simulations": len(sims),
+        "training_inks": len(training),
+        "held_out_inks": len(held_out),
+        "simulations": len(sims),
         "reads": len(y),
-        "without_memory": {"top1": float((wt * (base_pred == y)).sum() / wt.sum()),
-                           "top1_folded": float((wt * (FOLD_INDEX[base_pred] == FOLD_INDEX[y])).sum() / wt.sum())},
+        "without_memory": {
+            "top1": float((wt * (base_pred == y)).sum() / wt.sum()),
+            "top1_folded": float((wt * (FOLD_INDEX[base_pred] == FOLD_INDEX[y])).sum() / wt.sum()),
+        },
         "with_memory": {"top1": float(top1), "top1_folded": float(folded)},
     }
     return MemoryParams(k, temperature, kw, sw, gap, base.size_mean, base.size_std, fitted_on)
-
 
 
 def fit_shipped(unipen_path: str, predictor: Predictor, per_writer: int = 20) -> MemoryParams:
@@ -188,5 +203,9 @@ def fit_shipped(unipen_path: str, predictor: Predictor, per_writer: int = 20) ->
     if not held:
         raise ValueError(f"the manifest of {predictor.version!r} names no held-out writers to fit the memory on")
     characters = read_unipen(unipen_path).characters
-    return fit_memory([c for c in characters if c.writer not in held], [c for c in characters if c.writer in held],
-                      predictor, per_writer)
+    return fit_memory(
+        [c for c in characters if c.writer not in held],
+        [c for c in characters if c.writer in held],
+        predictor,
+        per_writer,
+    )

@@ -1,6 +1,6 @@
 """What a user chooses for a training run, with every value checked.
 
-    TrainOptions(mode="finetune", epochs=5).resolved(settings)  # Nones -> defaults, TrainingOptionsError if bad
+TrainOptions(mode="finetune", epochs=5).resolved(settings)  # Nones -> defaults, TrainingOptionsError if bad
 """
 
 from __future__ import annotations
@@ -53,7 +53,10 @@ class TrainOptions:
         """Every None replaced by its default, every value checked."""
         if self.mode not in MODES:
             raise TrainingOptionsError(f"training mode {self.mode!r} is not one of {', '.join(MODES)}")
-        defaults: dict[str, Any] = {**_MODE_DEFAULTS[self.mode], "min_samples": (settings or get_settings()).min_train_samples}
+        defaults: dict[str, Any] = {
+            **_MODE_DEFAULTS[self.mode],
+            "min_samples": (settings or get_settings()).min_train_samples,
+        }
         out = replace(self, **{k: v for k, v in defaults.items() if getattr(self, k) is None})
         assert out.epochs is not None and out.augmentation_factor is not None  # every None has a default
         assert out.synthetic_per_class is not None and out.min_samples is not None

@@ -47,8 +47,11 @@ SYNTHETIC_SOURCE = {
 @dataclass(frozen=True)
 class RealRecipe:
     """How real characters are used (`--unipen`)."""
+
     epochs: int = 8
-    copies: int = 3  # distorted copies of each real ink, beside the ink itself: rare classes (271 inks) are drawn ~20 times
+    copies: int = (
+        3  # distorted copies of each real ink, beside the ink itself: rare classes (271 inks) are drawn ~20 times
+    )
     synthetic_share: float = 0.07  # of every epoch: keeps allographs the real sites lack
     synthetic_reuse: float = 2.0  # each synthetic ink is seen about this often
     held_out_fraction: float = 0.08  # of each site's writers (sites with >= 4 writers)
@@ -81,8 +84,10 @@ def _progress_logger(log: Callable[[str], None]) -> Callable[[TrainProgress], No
         if p.val_acc is not None or time.perf_counter() - last_print[0] > 30:
             last_print[0] = time.perf_counter()
             val = f" val_acc {p.val_acc:.3f}" if p.val_acc is not None else ""
-            log(f"epoch {p.epoch}/{p.epochs} batch {p.batch}/{p.batches} loss {p.train_loss:.3f} "
-                f"acc {p.train_acc:.3f}{val} eta {p.eta_s / 60:.1f} min")
+            log(
+                f"epoch {p.epoch}/{p.epochs} batch {p.batch}/{p.batches} loss {p.train_loss:.3f} "
+                f"acc {p.train_acc:.3f}{val} eta {p.eta_s / 60:.1f} min"
+            )
 
     return progress
 
@@ -112,8 +117,21 @@ def pretrain(
     _check_names(out_dir, version, init)
     if unipen is None:
         return _pretrain_synthetic(out_dir, minutes, seed, seq_len, version, log, activate, val_per_class, init)
-    return _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unipen, sites,
-                          exclude_sites, init, recipe, val_per_class)
+    return _pretrain_real(
+        out_dir,
+        minutes,
+        seed,
+        seq_len,
+        version,
+        log,
+        activate,
+        unipen,
+        sites,
+        exclude_sites,
+        init,
+        recipe,
+        val_per_class,
+    )
 
 
 def _check_names(out_dir: str, version: str | None, init: str | None) -> None:
@@ -139,8 +157,21 @@ def _save(out_dir: str, model, manifest: Manifest, activate: bool) -> None:
         (store.root / "default.txt").write_text(manifest.version + "\n")
 
 
-def _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unipen, sites, exclude_sites,
-                   init, recipe: RealRecipe, val_per_class: int) -> Manifest:
+def _pretrain_real(
+    out_dir,
+    minutes,
+    seed,
+    seq_len,
+    version,
+    log,
+    activate,
+    unipen,
+    sites,
+    exclude_sites,
+    init,
+    recipe: RealRecipe,
+    val_per_class: int,
+) -> Manifest:
     from ..formats.unipen import read_unipen
 
     started = time.perf_counter()
@@ -151,30 +182,47 @@ def _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unip
     if not data.characters:
         raise ValueError(f"no characters of the 62 classes found in {unipen} (sites {sites or 'all'})")
     split = split_writers(data.characters, seed, recipe.held_out_fraction)
-    log(f"writers: {len({c.writer for c in split.train})} train, {len(split.select_writers)} select "
+    log(
+        f"writers: {len({c.writer for c in split.train})} train, {len(split.select_writers)} select "
         f"(epoch + temperature), {len(split.report_writers)} report; "
-        f"{len(split.train)} / {len(split.select)} / {len(split.report)} characters")
+        f"{len(split.train)} / {len(split.select)} / {len(split.report)} characters"
+    )
 
     total = int(minutes * 60 * NOMINAL_SAMPLES_PER_S)  # samples seen in training, as for synthetic
     epoch_size = total // recipe.epochs
     x_real, y_real = featurize_pool(split.train, recipe.copies, seed, seq_len)
     n_syn = int(total * recipe.synthetic_share / recipe.synthetic_reuse)
-    x_syn, y_syn = generate(n_syn, seed, seq_len) if n_syn else (np.zeros((0, seq_len, 7), np.float32), np.zeros(0, np.int64))
+    x_syn, y_syn = (
+        generate(n_syn, seed, seq_len) if n_syn else (np.zeros((0, seq_len, 7), np.float32), np.zeros(0, np.int64))
+    )
     x_sel, y_sel = features_of(split.select, seq_len)
     x_rep, y_rep = features_of(split.report, seq_len)
     if not len(y_sel):  # too few writers to hold any out: synthetic stand-ins, as without --unipen
         log("no held-out writers (every site has fewer than 4): epoch and temperature chosen on synthetic inks")
         x_sel, y_sel = generate(val_per_class * len(CLASSES), seed + 7919, seq_len, workers=1)
-    log(f"featurized {len(y_real)} real rows ({recipe.copies} copies each), {len(y_syn)} synthetic, "
-        f"in {time.perf_counter() - started:.0f} s; training {recipe.epochs} epochs of {epoch_size}")
+    log(
+        f"featurized {len(y_real)} real rows ({recipe.copies} copies each), {len(y_syn)} synthetic, "
+        f"in {time.perf_counter() - started:.0f} s; training {recipe.epochs} epochs of {epoch_size}"
+    )
 
     order = BalancedEpochs(y_real, len(y_syn), epoch_size, recipe.synthetic_share)
     model, parent = _initial_model(out_dir, init)
-    config = TrainConfig(epochs=recipe.epochs, batch_size=recipe.batch_size,
-                         max_lr=recipe.max_lr if init else 5e-3, patience=recipe.epochs, seed=seed)
+    config = TrainConfig(
+        epochs=recipe.epochs,
+        batch_size=recipe.batch_size,
+        max_lr=recipe.max_lr if init else 5e-3,
+        patience=recipe.epochs,
+        seed=seed,
+    )
     result = Trainer(config, device=torch.device("cpu")).fit(
-        np.concatenate([x_real, x_syn]), np.concatenate([y_real, y_syn]), x_sel, y_sel, model=model,
-        progress=_progress_logger(log), epoch_order=order)
+        np.concatenate([x_real, x_syn]),
+        np.concatenate([y_real, y_syn]),
+        x_sel,
+        y_sel,
+        model=model,
+        progress=_progress_logger(log),
+        epoch_order=order,
+    )
 
     # The temperature is fitted on the same held-out writers that chose the epoch; the
     # card's figures come from other writers that neither choice saw.
@@ -189,21 +237,30 @@ def _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unip
     wall = time.perf_counter() - started
     card = {
         "data": [
-            {**UNIPEN_SOURCE, "sites": data.sites(), "characters": len(data.characters),
-             "characters_trained_on": len(split.train),
-             "per_category": {k: sum(category(c) == k for c in chars) for k in ("digits", "upper", "lower")},
-             "writers": len({c.writer for c in data.characters}),
-             "held_out_writers": list(split.select_writers + split.report_writers),
-             "read_problems": dict(data.problem_counts())},
+            {
+                **UNIPEN_SOURCE,
+                "sites": data.sites(),
+                "characters": len(data.characters),
+                "characters_trained_on": len(split.train),
+                "per_category": {k: sum(category(c) == k for c in chars) for k in ("digits", "upper", "lower")},
+                "writers": len({c.writer for c in data.characters}),
+                "held_out_writers": list(split.select_writers + split.report_writers),
+                "read_problems": dict(data.problem_counts()),
+            },
             {**SYNTHETIC_SOURCE, "share_of_training": recipe.synthetic_share, "inks": int(len(y_syn))},
         ],
         "initialized_from": init,
-        "recipe": (f"{'fine-tuned from ' + init if init else 'from scratch'}: {recipe.epochs} epochs of "
-                   f"{epoch_size} inks drawn class-balanced (1/frequency) from the real inks and "
-                   f"{recipe.copies} distorted copies of each, {recipe.synthetic_share:.0%} synthetic; "
-                   f"epoch and temperature chosen on {len(split.select_writers)} held-out writers"),
-        "held_out": {"what": f"{len(split.report_writers)} held-out writers of the training sites, "
-                             "used by no choice made in training", **held_out},
+        "recipe": (
+            f"{'fine-tuned from ' + init if init else 'from scratch'}: {recipe.epochs} epochs of "
+            f"{epoch_size} inks drawn class-balanced (1/frequency) from the real inks and "
+            f"{recipe.copies} distorted copies of each, {recipe.synthetic_share:.0%} synthetic; "
+            f"epoch and temperature chosen on {len(split.select_writers)} held-out writers"
+        ),
+        "held_out": {
+            "what": f"{len(split.report_writers)} held-out writers of the training sites, "
+            "used by no choice made in training",
+            **held_out,
+        },
         "recipe_config": asdict(recipe),
     }
     manifest = Manifest(
@@ -214,18 +271,37 @@ def _pretrain_real(out_dir, minutes, seed, seq_len, version, log, activate, unip
         temperature=temperature,
         seq_len=seq_len,
         model_config=result.model.config.to_dict(),
-        metrics={"held_out_writers": held_out, "select_val_acc": result.best_val_acc,
-                 "fitted_temperature": fitted_temperature, "history": result.history},
+        metrics={
+            "held_out_writers": held_out,
+            "select_val_acc": result.best_val_acc,
+            "fitted_temperature": fitted_temperature,
+            "history": result.history,
+        },
         parent_version=None,  # `init` is a starting point, not a version to fall back to
-        training={"kind": "pretrain", "seed": seed, "minutes": minutes, "train_samples": total,
-                  "epochs": recipe.epochs, "best_epoch": result.best_epoch, "samples_per_s": result.samples_per_s,
-                  "wall_s": wall, "device": result.device, "unipen": True, "sites": sites,
-                  "exclude_sites": exclude_sites, "init": init},
+        training={
+            "kind": "pretrain",
+            "seed": seed,
+            "minutes": minutes,
+            "train_samples": total,
+            "epochs": recipe.epochs,
+            "best_epoch": result.best_epoch,
+            "samples_per_s": result.samples_per_s,
+            "wall_s": wall,
+            "device": result.device,
+            "unipen": True,
+            "sites": sites,
+            "exclude_sites": exclude_sites,
+            "init": init,
+        },
         card=card,
     )
     _save(out_dir, result.model, manifest, activate)
-    figures = (f"held-out writers top1 {held_out['top1']:.3f} folded {held_out['top1_folded']:.3f} "
-               f"top5 {held_out['top5']:.3f} ece {held_out['ece']:.3f}" if held_out["samples"] else "no held-out writers")
+    figures = (
+        f"held-out writers top1 {held_out['top1']:.3f} folded {held_out['top1_folded']:.3f} "
+        f"top5 {held_out['top5']:.3f} ece {held_out['ece']:.3f}"
+        if held_out["samples"]
+        else "no held-out writers"
+    )
     log(f"saved {manifest.version}: {figures}, T={temperature:.2f}, {wall / 60:.1f} min")
     return manifest
 
@@ -241,12 +317,14 @@ def _pretrain_synthetic(out_dir, minutes, seed, seq_len, version, log, activate,
 
     config = TrainConfig(epochs=EPOCHS, batch_size=128, max_lr=5e-3, patience=EPOCHS, seed=seed)
     model, _ = _initial_model(out_dir, init)
-    result = Trainer(config, device=torch.device("cpu")).fit(x_train, y_train, x_val, y_val, model=model,
-                                                             progress=_progress_logger(log))
+    result = Trainer(config, device=torch.device("cpu")).fit(
+        x_train, y_train, x_val, y_val, model=model, progress=_progress_logger(log)
+    )
     # Clean synthetic data is easier than real writers, so a temperature fitted on it
     # makes the model overconfident; a harder synthetic set stands in for the real world.
-    x_cal, y_cal = generate(val_per_class * len(CLASSES), seed + 104_729, seq_len, workers=1,
-                            cfg=SynthConfig().harder(CALIBRATION_HARDNESS))
+    x_cal, y_cal = generate(
+        val_per_class * len(CLASSES), seed + 104_729, seq_len, workers=1, cfg=SynthConfig().harder(CALIBRATION_HARDNESS)
+    )
     cal_logits = evaluate_logits(result.model, x_cal)
     fitted_temperature = fit_temperature(cal_logits, y_cal)
     temperature = max(MIN_TEMPERATURE, fitted_temperature)
@@ -276,7 +354,7 @@ def _pretrain_synthetic(out_dir, minutes, seed, seq_len, version, log, activate,
             "data": [SYNTHETIC_SOURCE],
             "initialized_from": init,
             "recipe": f"{pool_size} synthetic inks, {EPOCHS} epochs; temperature fitted on synthetic inks "
-                      f"distorted {CALIBRATION_HARDNESS} times harder, never below {MIN_TEMPERATURE}",
+            f"distorted {CALIBRATION_HARDNESS} times harder, never below {MIN_TEMPERATURE}",
             "held_out": {"what": "synthetic validation inks", "top1": val_metrics["top1"], "ece": val_metrics["ece"]},
         },
         training={
@@ -291,6 +369,8 @@ def _pretrain_synthetic(out_dir, minutes, seed, seq_len, version, log, activate,
         },
     )
     _save(out_dir, result.model, manifest, activate)
-    log(f"saved {manifest.version}: synthetic val top1 {val_metrics['top1']:.3f}, T={temperature:.2f}, "
-        f"{(time.perf_counter() - started) / 60:.1f} min")
+    log(
+        f"saved {manifest.version}: synthetic val top1 {val_metrics['top1']:.3f}, T={temperature:.2f}, "
+        f"{(time.perf_counter() - started) / 60:.1f} min"
+    )
     return manifest

@@ -55,8 +55,10 @@ def readiness(storage: Storage, options: TrainOptions, settings: Settings | None
     scores = [score for score in map(_kept_model_score, completed) if score is not None]
     fewest = ", ".join(_worth_collecting(counts, storage.accuracy_by_char(options.sample_filter())))
     if total < options.min_samples:
-        advice = (f"Collect {options.min_samples - total} more samples before training "
-                  f"(characters with the fewest samples: {fewest}).")
+        advice = (
+            f"Collect {options.min_samples - total} more samples before training "
+            f"(characters with the fewest samples: {fewest})."
+        )
     elif not completed:
         advice = f"Fine-tune: {total} samples are ready and the model has not learned from them yet."
     else:
@@ -67,10 +69,19 @@ def readiness(storage: Storage, options: TrainOptions, settings: Settings | None
         elif min(counts.values()) >= FULL_TRAINING_MIN_PER_CLASS:
             advice = "Full training is possible: every character has enough samples to learn from scratch."
         else:
-            advice = f"The model is up to date with your samples; collect more of the characters with the fewest: {fewest}."
+            advice = (
+                f"The model is up to date with your samples; collect more of the characters with the fewest: {fewest}."
+            )
     return Readiness(
-        counts, total, options.min_samples, total >= options.min_samples, device_name(select_device()),
-        max(scores) if scores else None, len(sessions), len(completed), advice,
+        counts,
+        total,
+        options.min_samples,
+        total >= options.min_samples,
+        device_name(select_device()),
+        max(scores) if scores else None,
+        len(sessions),
+        len(completed),
+        advice,
     )
 
 

@@ -51,7 +51,8 @@ def split_writers(characters: Sequence, seed: int, held_out_fraction: float = 0.
         train=[c for c in characters if c.writer not in s and c.writer not in r],
         select=[c for c in characters if c.writer in s],
         report=[c for c in characters if c.writer in r],
-        select_writers=tuple(sorted(s)), report_writers=tuple(sorted(r)),
+        select_writers=tuple(sorted(s)),
+        report_writers=tuple(sorted(r)),
     )
 
 
@@ -85,8 +86,10 @@ def featurize_pool(
             usable.append(c)
         except InkError:
             continue
-    jobs = [([c.ink for c in usable[i : i + CHUNK]], copies, seed * 1_000_003 + i // CHUNK, seq_len)
-            for i in range(0, len(usable), CHUNK)]
+    jobs = [
+        ([c.ink for c in usable[i : i + CHUNK]], copies, seed * 1_000_003 + i // CHUNK, seq_len)
+        for i in range(0, len(usable), CHUNK)
+    ]
     parts = map_chunks(_featurize_chunk, jobs, workers)
     x = np.concatenate(parts) if parts else np.zeros((0, seq_len, 7), np.float32)
     y = np.repeat(np.array([CLASS_INDEX[c.label] for c in usable], np.int64), 1 + copies)

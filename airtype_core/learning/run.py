@@ -83,8 +83,10 @@ class RunProgress:
 def blend_with_parent(tuned: torch.nn.Module, parent: torch.nn.Module, share: float = PARENT_SHARE) -> None:
     """tuned <- (1 - share) * tuned + share * parent, in place, for every floating-point tensor."""
     mixed = parent.state_dict()
-    state = {name: (1 - share) * value + share * mixed[name].to(value.device) if value.is_floating_point() else value
-             for name, value in tuned.state_dict().items()}
+    state = {
+        name: (1 - share) * value + share * mixed[name].to(value.device) if value.is_floating_point() else value
+        for name, value in tuned.state_dict().items()
+    }
     tuned.load_state_dict(state)
 
 
@@ -94,6 +96,7 @@ def blend_with_parent(tuned: torch.nn.Module, parent: torch.nn.Module, share: fl
 @dataclass(frozen=True, eq=False)
 class HeldOut:
     """Held-out inks: the user's first (`user` of them), then synthetic ones."""
+
     x: np.ndarray  # (N, T, 7)
     y: np.ndarray  # (N,)
     user: int
@@ -103,8 +106,9 @@ def _stack(parts: list[np.ndarray], seq_len: int) -> np.ndarray:
     return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, seq_len, 7), np.float32)
 
 
-def _split_held_out(data: TrainingSet, right: list[tuple[Ink, str]], features: FeatureConfig,
-                    seed: int) -> tuple[HeldOut, HeldOut]:
+def _split_held_out(
+    data: TrainingSet, right: list[tuple[Ink, str]], features: FeatureConfig, seed: int
+) -> tuple[HeldOut, HeldOut]:
     """(select, judge): the epoch choice and temperature must not be the data that judges them.
 
     The user's held-out inks are dealt alternately (they come class by class, so both halves
@@ -115,8 +119,9 @@ def _split_held_out(data: TrainingSet, right: list[tuple[Ink, str]], features: F
     n = data.held_out
     x_user, y_user = data.x_val[:n], data.y_val[:n]
     sel, judge = np.arange(0, n, 2), np.arange(1, n, 2)
-    select = HeldOut(_stack([x_user[sel], data.x_val[n:]], features.seq_len),
-                     np.concatenate([y_user[sel], data.y_val[n:]]), len(sel))
+    select = HeldOut(
+        _stack([x_user[sel], data.x_val[n:]], features.seq_len), np.concatenate([y_user[sel], data.y_val[n:]]), len(sel)
+    )
     rng = np.random.default_rng(seed + 1)
     share = len(judge) / max(data.samples_used, 1)
     picked = [right[i] for i in rng.permutation(len(right))[: round(len(right) * share)]]
@@ -163,8 +168,9 @@ def _not_judged(judged: int, stored: int, val_fraction: float) -> str:
     )
 
 
-def _verdict(new: dict[str, Any], old: dict[str, Any], parent: str, stored: int = 0,
-             val_fraction: float = 0.2) -> tuple[bool, str]:
+def _verdict(
+    new: dict[str, Any], old: dict[str, Any], parent: str, stored: int = 0, val_fraction: float = 0.2
+) -> tuple[bool, str]:
     """Activate only if not worse: on the user's held-out inks, and (within a tolerance) on the rest;
     and only when there are enough of the user's held-out inks to tell."""
     if "held_out_top1" not in new and "synthetic_top1" not in new:
@@ -201,19 +207,32 @@ def _temperature(logits: np.ndarray, labels: np.ndarray, parent_temperature: flo
     return max(MIN_TEMPERATURE, fitted), fitted
 
 
-def _card(options: TrainOptions, parent: Manifest | None, data: TrainingSet, result: TrainResult, judge: HeldOut,
-          held_out_top1: float | None) -> dict[str, Any]:
+def _card(
+    options: TrainOptions,
+    parent: Manifest | None,
+    data: TrainingSet,
+    result: TrainResult,
+    judge: HeldOut,
+    held_out_top1: float | None,
+) -> dict[str, Any]:
     """The model card of a trained version: what it learned from, the recipe, its held-out figure."""
     parent = parent if options.mode == "finetune" else None  # a full training starts from nothing
     return {
-        "data": [*(parent.card.get("data", []) if parent else []),
-                 {"name": "your stored samples", "samples": data.samples_used,
-                  "misclassified_only": options.misclassified_only}],
+        "data": [
+            *(parent.card.get("data", []) if parent else []),
+            {
+                "name": "your stored samples",
+                "samples": data.samples_used,
+                "misclassified_only": options.misclassified_only,
+            },
+        ],
         "initialized_from": parent.version if parent else None,
         "recipe": f"{options.mode}, {result.epochs_run} epochs on {len(data.y_train)} inks "
-                  f"(your samples, {options.augmentation_factor} distorted copies each, synthetic inks)",
-        "held_out": {"what": f"{judge.user} of your held-out samples, not used to choose the epoch "
-                             "or the temperature", "top1": held_out_top1},
+        f"(your samples, {options.augmentation_factor} distorted copies each, synthetic inks)",
+        "held_out": {
+            "what": f"{judge.user} of your held-out samples, not used to choose the epoch or the temperature",
+            "top1": held_out_top1,
+        },
     }
 
 
@@ -232,9 +251,15 @@ def _parent(store: ModelStore, features: FeatureConfig, options: TrainOptions) -
 
 
 def _first_model_verdict(new: dict[str, Any], seq_len: int) -> tuple[bool, str]:
-    figure = (f": {new['held_out_top1']:.1%} on your {new['held_out_samples']} held-out samples"
-              if "held_out_top1" in new else "")
-    return True, f"activated: the first model made for AIRTYPE_SEQ_LEN={seq_len}, with nothing to compare it with{figure}"
+    figure = (
+        f": {new['held_out_top1']:.1%} on your {new['held_out_samples']} held-out samples"
+        if "held_out_top1" in new
+        else ""
+    )
+    return (
+        True,
+        f"activated: the first model made for AIRTYPE_SEQ_LEN={seq_len}, with nothing to compare it with{figure}",
+    )
 
 
 def run_training(
@@ -268,12 +293,19 @@ def run_training(
     try:
         report(RunProgress("preparing", "preparing the training inks", session_id))
         data = build_training_set(
-            storage.training_samples(options.sample_filter()), options, features, stop,
-            lambda done, total: report(RunProgress("preparing", f"preparing the training inks: {done}/{total}",
-                                                   session_id)),
+            storage.training_samples(options.sample_filter()),
+            options,
+            features,
+            stop,
+            lambda done, total: report(
+                RunProgress("preparing", f"preparing the training inks: {done}/{total}", session_id)
+            ),
         )
-        right = (storage.training_samples(replace(options.sample_filter(), misclassified_only=False, correct_only=True))
-                 if options.misclassified_only else [])
+        right = (
+            storage.training_samples(replace(options.sample_filter(), misclassified_only=False, correct_only=True))
+            if options.misclassified_only
+            else []
+        )
         select, judge = _split_held_out(data, right, features, options.seed)
         storage.update_training_session(session_id, samples_used=data.samples_used)
         report(RunProgress("preparing", f"starting to train on {len(data.y_train)} inks", session_id))
@@ -293,8 +325,9 @@ def run_training(
         if finetune_from:
             blend_with_parent(result.model, finetune_from.model)
         report(RunProgress("evaluating", f"comparing with the active model {parent_version}", session_id))
-        temperature, fitted = _temperature(evaluate_logits(result.model, select.x), select.y,
-                                           parent.manifest.temperature if parent else 1.0)
+        temperature, fitted = _temperature(
+            evaluate_logits(result.model, select.x), select.y, parent.manifest.temperature if parent else 1.0
+        )
         new_metrics = _held_out_metrics(evaluate_logits(result.model, judge.x), temperature, judge)
         # The pointer check, the save and the activation as one step: a rollback made meanwhile
         # waits for it, then stands, instead of being overwritten by this run.
@@ -303,21 +336,33 @@ def run_training(
                 parent_metrics: dict[str, Any] = {}
                 activated, reason = _first_model_verdict(new_metrics, features.seq_len)
             else:
-                parent_metrics = _held_out_metrics(evaluate_logits(parent.model, judge.x),
-                                                   parent.manifest.temperature, judge)
-                activated, reason = _verdict(new_metrics, parent_metrics, parent.manifest.version, data.samples_used,
-                                             options.val_fraction)
+                parent_metrics = _held_out_metrics(
+                    evaluate_logits(parent.model, judge.x), parent.manifest.temperature, judge
+                )
+                activated, reason = _verdict(
+                    new_metrics, parent_metrics, parent.manifest.version, data.samples_used, options.val_fraction
+                )
             if activated and store.active_version() != pointer:
-                activated, reason = False, (
-                    f"kept back: the active model was changed to {store.active_version()} during training; "
-                    "activate this version yourself if you want it"
+                activated, reason = (
+                    False,
+                    (
+                        f"kept back: the active model was changed to {store.active_version()} during training; "
+                        "activate this version yourself if you want it"
+                    ),
                 )
 
             report(RunProgress("saving", "saving the new version", session_id))
             version = new_version_name()
-            metrics = {**new_metrics, "parent": parent_metrics, "activated": activated, "reason": reason,
-                       "temperature": temperature, "fitted_temperature": fitted, "best_epoch": result.best_epoch,
-                       "best_val_acc": result.best_val_acc}
+            metrics = {
+                **new_metrics,
+                "parent": parent_metrics,
+                "activated": activated,
+                "reason": reason,
+                "temperature": temperature,
+                "fitted_temperature": fitted,
+                "best_epoch": result.best_epoch,
+                "best_val_acc": result.best_val_acc,
+            }
             manifest = Manifest(
                 version=version,
                 created_at=datetime.now(timezone.utc).isoformat(),
@@ -328,25 +373,52 @@ def run_training(
                 model_config=result.model.config.to_dict(),
                 metrics={**metrics, "history": history},
                 parent_version=parent_version,
-                card=_card(options, parent.manifest if parent else None, data, result, judge, new_metrics.get("held_out_top1")),
-                training={"kind": options.mode, "options": options.to_dict(), "samples_used": data.samples_used,
-                          "train_size": int(len(data.y_train)), "epochs_run": result.epochs_run,
-                          "stopped_early": result.stopped_early, "samples_per_s": result.samples_per_s,
-                          "device": result.device, "session_id": session_id},
+                card=_card(
+                    options, parent.manifest if parent else None, data, result, judge, new_metrics.get("held_out_top1")
+                ),
+                training={
+                    "kind": options.mode,
+                    "options": options.to_dict(),
+                    "samples_used": data.samples_used,
+                    "train_size": int(len(data.y_train)),
+                    "epochs_run": result.epochs_run,
+                    "stopped_early": result.stopped_early,
+                    "samples_per_s": result.samples_per_s,
+                    "device": result.device,
+                    "session_id": session_id,
+                },
             )
             path = store.save(result.model.cpu(), manifest)
             storage.record_model_version(version, path, parent_version, metrics)
             if activated:
                 activate_version(version, store, storage)
         outcome = TrainOutcome(
-            session_id, version, parent_version, activated, reason, new_metrics, parent_metrics,
-            data.samples_used, int(len(data.y_train)), tuple(EpochRecord.from_dict(e) for e in history), time.perf_counter() - started,
-            result.duration_s, result.samples_per_s, result.device,
+            session_id,
+            version,
+            parent_version,
+            activated,
+            reason,
+            new_metrics,
+            parent_metrics,
+            data.samples_used,
+            int(len(data.y_train)),
+            tuple(EpochRecord.from_dict(e) for e in history),
+            time.perf_counter() - started,
+            result.duration_s,
+            result.samples_per_s,
+            result.device,
         )
         storage.finish_training_session(
-            session_id, "completed", {**metrics, "duration_s": outcome.duration_s, "samples_per_s": result.samples_per_s,
-                                      "train_size": outcome.train_size},
-            model_version=version, history=history,
+            session_id,
+            "completed",
+            {
+                **metrics,
+                "duration_s": outcome.duration_s,
+                "samples_per_s": result.samples_per_s,
+                "train_size": outcome.train_size,
+            },
+            model_version=version,
+            history=history,
         )
         return outcome
     except TrainingCancelled:

@@ -43,9 +43,15 @@ class SynthConfig:
         from dataclasses import replace
 
         return replace(
-            self, rotate_deg=self.rotate_deg * factor, shear=self.shear * factor, aspect=self.aspect * factor,
-            elastic=self.elastic * factor, stroke_shift=self.stroke_shift * factor, jitter=self.jitter * factor,
+            self,
+            rotate_deg=self.rotate_deg * factor,
+            shear=self.shear * factor,
+            aspect=self.aspect * factor,
+            elastic=self.elastic * factor,
+            stroke_shift=self.stroke_shift * factor,
+            jitter=self.jitter * factor,
         )
+
     hook_p: float = 0.25
 
 

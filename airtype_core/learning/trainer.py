@@ -86,8 +86,13 @@ class TrainProgress:
 
     def epoch_record(self) -> dict[str, float | None]:
         """The finished epoch as one history row: for the progress of an epoch's last batch."""
-        return {"epoch": self.epoch, "train_loss": self.train_loss, "train_acc": self.train_acc,
-                "val_loss": self.val_loss, "val_acc": self.val_acc}
+        return {
+            "epoch": self.epoch,
+            "train_loss": self.train_loss,
+            "train_acc": self.train_acc,
+            "val_loss": self.val_loss,
+            "val_acc": self.val_acc,
+        }
 
 
 @dataclass
@@ -184,8 +189,16 @@ class Trainer:
                     elapsed = time.perf_counter() - start
                     done = (epoch - 1) * batches + b + 1
                     now = TrainProgress(
-                        epoch, cfg.epochs, b + 1, batches, total_loss / total_n, total_correct / total_n,
-                        elapsed, elapsed / done * (cfg.epochs * batches - done), val_loss, val_acc,
+                        epoch,
+                        cfg.epochs,
+                        b + 1,
+                        batches,
+                        total_loss / total_n,
+                        total_correct / total_n,
+                        elapsed,
+                        elapsed / done * (cfg.epochs * batches - done),
+                        val_loss,
+                        val_acc,
                     )
                     if progress:
                         progress(now)

@@ -29,8 +29,9 @@ SYNTHETIC_VAL_PER_CLASS = 4  # held-out synthetic inks for each class the user h
 # Distortions of a stored ink: geometric only (the writer's stroke order and pen
 # lifts are kept), and stronger than synth's defaults: copies that look like other
 # writers teach more than near-duplicates (measured: docs/what-we-tried.md).
-USER_INK_DISTORTION = SynthConfig(rotate_deg=18.0, shear=0.45, aspect=0.35, elastic=0.09, stroke_shift=0.07,
-                                  jitter=0.005)
+USER_INK_DISTORTION = SynthConfig(
+    rotate_deg=18.0, shear=0.45, aspect=0.35, elastic=0.09, stroke_shift=0.07, jitter=0.005
+)
 
 
 def distort_ink(ink: Ink, rng: np.random.Generator, cfg: SynthConfig = USER_INK_DISTORTION) -> Ink:
@@ -81,10 +82,14 @@ def build_training_set(
             skipped += 1
 
     copies = options.augmentation_factor if options.augment else 0
-    n_val = {label: max(1, round(len(items) * options.val_fraction)) if len(items) >= 2 else 0
-             for label, items in by_class.items()}
-    synthetic = {label: options.synthetic_per_class + (0 if n_val.get(label) else SYNTHETIC_VAL_PER_CLASS)
-                 for label in range(len(CLASSES))}
+    n_val = {
+        label: max(1, round(len(items) * options.val_fraction)) if len(items) >= 2 else 0
+        for label, items in by_class.items()
+    }
+    synthetic = {
+        label: options.synthetic_per_class + (0 if n_val.get(label) else SYNTHETIC_VAL_PER_CLASS)
+        for label in range(len(CLASSES))
+    }
     total = sum(n_val[c] + (len(items) - n_val[c]) * (1 + copies) for c, items in by_class.items())
     total += sum(synthetic.values())
     x_train: list[np.ndarray] = []
@@ -119,6 +124,11 @@ def build_training_set(
         return np.stack(x).astype(np.float32) if x else np.zeros((0, features.seq_len, 7), np.float32)
 
     return TrainingSet(
-        stack(x_train), np.array(y_train, np.int64), stack(x_val), np.array(y_val, np.int64),
-        held_out, sum(len(v) for v in by_class.values()), skipped,
+        stack(x_train),
+        np.array(y_train, np.int64),
+        stack(x_val),
+        np.array(y_val, np.int64),
+        held_out,
+        sum(len(v) for v in by_class.values()),
+        skipped,
     )

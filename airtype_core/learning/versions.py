@@ -1,9 +1,9 @@
 """Model versions: the folders on disk (the truth), mirrored in the database for the pages.
 
-    list_versions(store)                      -> [VersionInfo], newest first
-    activate_version(version, store, storage) -> a rollback, or training's activation
-    sync_versions(storage, store)             -> the database catches up with the disk
-    version_archive(store, version)           -> a zip of one version, for a download
+list_versions(store)                      -> [VersionInfo], newest first
+activate_version(version, store, storage) -> a rollback, or training's activation
+sync_versions(storage, store)             -> the database catches up with the disk
+version_archive(store, version)           -> a zip of one version, for a download
 """
 
 from __future__ import annotations
@@ -75,12 +75,22 @@ def list_versions(store: ModelStore) -> list[VersionInfo]:
         metrics = _run_metrics(m)
         # a pretrained version has no run verdict: its card's held-out figure stands in
         held_out = metrics.get("held_out_top1", (m.card.get("held_out") or {}).get("top1"))
-        out.append(VersionInfo(
-            m.version, m.created_at, m.parent_version, str(m.training.get("kind", "pretrain")),
-            held_out, (metrics.get("parent") or {}).get("held_out_top1"),
-            metrics.get("reason"),
-            m.version == active, m.version == default, metrics, card_summary(m.card), _measured_on(m, metrics),
-        ))
+        out.append(
+            VersionInfo(
+                m.version,
+                m.created_at,
+                m.parent_version,
+                str(m.training.get("kind", "pretrain")),
+                held_out,
+                (metrics.get("parent") or {}).get("held_out_top1"),
+                metrics.get("reason"),
+                m.version == active,
+                m.version == default,
+                metrics,
+                card_summary(m.card),
+                _measured_on(m, metrics),
+            )
+        )
     return out
 
 

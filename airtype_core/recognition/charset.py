@@ -11,7 +11,20 @@ NUM_CLASSES = len(CLASSES)
 # Characters that most writers draw identically; a prediction inside the
 # label's group counts as right for the "folded" accuracy.
 LOOKALIKE_GROUPS: tuple[str, ...] = (
-    "cC", "oO0", "sS", "vV", "wW", "xX", "zZ", "kK", "pP", "uU", "yY", "lI1", "mM", "jJ",
+    "cC",
+    "oO0",
+    "sS",
+    "vV",
+    "wW",
+    "xX",
+    "zZ",
+    "kK",
+    "pP",
+    "uU",
+    "yY",
+    "lI1",
+    "mM",
+    "jJ",
 )
 _FOLD: dict[str, str] = {c: group[0] for group in LOOKALIKE_GROUPS for c in group}
 

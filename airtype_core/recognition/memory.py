@@ -59,8 +59,10 @@ class MemoryParams:
         try:
             data = json.loads(text)
             params = cls(
-                k=int(data["k"]), temperature=float(data["temperature"]),
-                knn_weight=float(data["knn_weight"]), size_weight=float(data["size_weight"]),
+                k=int(data["k"]),
+                temperature=float(data["temperature"]),
+                knn_weight=float(data["knn_weight"]),
+                size_weight=float(data["size_weight"]),
                 size_gap=float(data["size_gap"]),
                 size_mean=tuple((float(h), float(w)) for h, w in data["size_mean"]),
                 size_std=tuple((float(h), float(w)) for h, w in data["size_std"]),
@@ -124,8 +126,15 @@ def unit_rows(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)).astype(np.float32)
 
 
-def knn_scores(memory: Memory, embeddings: np.ndarray, k: int, temperature: float,
-               sizes: np.ndarray | None = None, frames: list[str] | None = None, size_gap: float = 0.0) -> np.ndarray:
+def knn_scores(
+    memory: Memory,
+    embeddings: np.ndarray,
+    k: int,
+    temperature: float,
+    sizes: np.ndarray | None = None,
+    frames: list[str] | None = None,
+    size_gap: float = 0.0,
+) -> np.ndarray:
     """(N, 62): for each query, the summed closeness of its k nearest memory items, per their label.
 
     Closeness is the cosine of the embeddings less `size_gap` times the mean log-size difference
@@ -165,8 +174,14 @@ def size_scores(memory: Memory, sizes: np.ndarray, frames: list[str], params: Me
     return out - out.max(axis=1, keepdims=True)
 
 
-def adapt(probs: np.ndarray, embeddings: np.ndarray, sizes: np.ndarray, frames: list[str],
-          memory: Memory, params: MemoryParams | None) -> np.ndarray:
+def adapt(
+    probs: np.ndarray,
+    embeddings: np.ndarray,
+    sizes: np.ndarray,
+    frames: list[str],
+    memory: Memory,
+    params: MemoryParams | None,
+) -> np.ndarray:
     """(N, 62) probabilities after the memory; exactly `probs` when the memory is empty or off."""
     if params is None or not len(memory):
         return probs

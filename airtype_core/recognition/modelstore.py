@@ -53,8 +53,12 @@ def check_version_name(name: object) -> str:
     """`name`, when it can be a model version: one safe folder name. Every version name that comes
     from outside (command line, manifest, pointer file, a page) goes through here before it
     becomes a path. Raises VersionNameError."""
-    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or name.endswith(".") \
-            or name.split(".")[0].upper() in _WINDOWS_DEVICES:
+    if (
+        not isinstance(name, str)
+        or not _SAFE_NAME.fullmatch(name)
+        or name.endswith(".")
+        or name.split(".")[0].upper() in _WINDOWS_DEVICES
+    ):
         raise VersionNameError(
             f"{name!r} is not a model version name: a version name has 1 to 64 letters, digits, '.', '_' "
             "or '-', starts with a letter or digit and does not end with '.'"

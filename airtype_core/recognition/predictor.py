@@ -158,14 +158,16 @@ class Predictor:
         """(N, 256) pooled embeddings, what a writer's memory keeps of each stored ink."""
         return self.read(inks)[1]
 
-    def predict_proba(self, ink: Ink, tta: bool | None = None, memory: Memory | None = None,
-                      size: InkSize | None = None) -> np.ndarray:
+    def predict_proba(
+        self, ink: Ink, tta: bool | None = None, memory: Memory | None = None, size: InkSize | None = None
+    ) -> np.ndarray:
         """(62,) calibrated probabilities of one ink, averaged over variants with TTA; with a writer's
         `memory` (and the ink's `size`) their stored answers count."""
         return self._proba(self._model, ink, tta, memory, size)
 
-    def _proba(self, loaded: LoadedModel, ink: Ink, tta: bool | None, memory: Memory | None,
-               size: InkSize | None) -> np.ndarray:
+    def _proba(
+        self, loaded: LoadedModel, ink: Ink, tta: bool | None, memory: Memory | None, size: InkSize | None
+    ) -> np.ndarray:
         tta = self.settings.tta if tta is None else tta
         probs, embeddings = _read(loaded, _tta_variants(ink) if tta else [ink])  # the ink itself comes first
         probs = probs.mean(axis=0)
@@ -173,8 +175,9 @@ class Predictor:
             probs = self.with_memory(probs[None], embeddings[:1], [size], memory)[0]
         return probs
 
-    def predict(self, ink: Ink, tta: bool | None = None, memory: Memory | None = None,
-                size: InkSize | None = None) -> Prediction:
+    def predict(
+        self, ink: Ink, tta: bool | None = None, memory: Memory | None = None, size: InkSize | None = None
+    ) -> Prediction:
         """The answer for `ink`; with a writer's `memory` (and the ink's `size`) their answers count."""
         start = time.perf_counter()
         loaded = self._model  # one model answers and is named, even if refresh() swaps meanwhile
@@ -182,8 +185,9 @@ class Predictor:
         elapsed_ms = (time.perf_counter() - start) * 1000
         return self._to_prediction(probs, elapsed_ms, loaded.manifest.version)
 
-    def with_memory(self, probs: np.ndarray, embeddings: np.ndarray, sizes: list[InkSize | None],
-                    memory: Memory) -> np.ndarray:
+    def with_memory(
+        self, probs: np.ndarray, embeddings: np.ndarray, sizes: list[InkSize | None], memory: Memory
+    ) -> np.ndarray:
         """(N, 62) `probs` of inks with these (N, 256) `embeddings` after the writer's memory
         (unchanged when it is off or empty)."""
         if self.memory_params is None or not len(memory):

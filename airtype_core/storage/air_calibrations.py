@@ -29,12 +29,12 @@ class AirCalibrationInfo:
     created_at: datetime
 
 
-def save_air_calibration(storage: Storage, participant_id: int, pinch_down: float, pinch_up: float) -> AirCalibrationInfo:
+def save_air_calibration(
+    storage: Storage, participant_id: int, pinch_down: float, pinch_up: float
+) -> AirCalibrationInfo:
     """Keep the participant's thresholds, replacing any earlier calibration."""
     if not (math.isfinite(pinch_down) and math.isfinite(pinch_up) and 0 < pinch_down < pinch_up < 2):
-        raise InvalidInputError(
-            f"pinch thresholds need 0 < down < up < 2; got down {pinch_down}, up {pinch_up}"
-        )
+        raise InvalidInputError(f"pinch thresholds need 0 < down < up < 2; got down {pinch_down}, up {pinch_up}")
     with storage.session(write=True, failed="the calibration was not saved") as s:
         if s.get(Participant, participant_id) is None:
             raise NotFoundError(f"there is no participant number {participant_id}")

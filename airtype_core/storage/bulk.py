@@ -58,7 +58,8 @@ class BatchImporter:
     def __enter__(self) -> BatchImporter:
         if self.all_or_nothing and not self.dry_run:
             self._session = self._stack.enter_context(
-                self.database.session(write=True, failed="nothing from the file was stored"))
+                self.database.session(write=True, failed="nothing from the file was stored")
+            )
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -62,9 +62,10 @@ def relabel(s: Session, ids: Iterable[int], char: str) -> int:
         rows = s.execute(select(t.id, t.actual_char, t.correction_type, t.is_correct).where(t.id.in_(chunk))).all()
         if not rows:
             continue
-        s.execute(insert(SampleEditItem), [
-            {"edit_id": edit.id, "sample_id": r.id, "old": dict(zip(_LABEL_FIELDS, r[1:]))} for r in rows
-        ])
+        s.execute(
+            insert(SampleEditItem),
+            [{"edit_id": edit.id, "sample_id": r.id, "old": dict(zip(_LABEL_FIELDS, r[1:]))} for r in rows],
+        )
         stmt = update(t).where(t.id.in_([r.id for r in rows])).values(values)
         changed += s.execute(stmt.execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     edit.count = changed
@@ -83,10 +84,13 @@ def delete_samples(s: Session, ids: Iterable[int]) -> int:
         rows = s.execute(select(*columns).where(t.id.in_(chunk))).all()
         if not rows:
             continue
-        s.execute(insert(SampleEditItem), [
-            {"edit_id": edit.id, "sample_id": r.id, "old": {k: _jsonable(v) for k, v in r._mapping.items()}}
-            for r in rows
-        ])
+        s.execute(
+            insert(SampleEditItem),
+            [
+                {"edit_id": edit.id, "sample_id": r.id, "old": {k: _jsonable(v) for k, v in r._mapping.items()}}
+                for r in rows
+            ],
+        )
         stmt = delete(t).where(t.id.in_([r.id for r in rows]))
         deleted += s.execute(stmt.execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     edit.count = deleted
@@ -120,12 +124,19 @@ def _refuse_if_changed_since(s: Session, edit: SampleEdit) -> None:
     mine = select(SampleEditItem.sample_id).where(SampleEditItem.edit_id == edit.id)
     touched = (SampleEditItem.edit_id > edit.id) & SampleEditItem.sample_id.in_(mine)
     later_ids = select(SampleEditItem.edit_id).where(touched)
-    later = s.scalars(select(SampleEdit).where(SampleEdit.id.in_(later_ids), SampleEdit.undone_at.is_(None))
-                      .order_by(SampleEdit.id)).all()
+    later = s.scalars(
+        select(SampleEdit).where(SampleEdit.id.in_(later_ids), SampleEdit.undone_at.is_(None)).order_by(SampleEdit.id)
+    ).all()
     if not later:
         return
-    changed = s.scalar(select(func.count(func.distinct(SampleEditItem.sample_id)))
-                       .where(touched, SampleEditItem.edit_id.in_([e.id for e in later]))) or 0
+    changed = (
+        s.scalar(
+            select(func.count(func.distinct(SampleEditItem.sample_id))).where(
+                touched, SampleEditItem.edit_id.in_([e.id for e in later])
+            )
+        )
+        or 0
+    )
     samples = f"{changed} of its {edit.count} sample{'s' if edit.count != 1 else ''}"
     raise InvalidInputError(
         f"This change cannot be undone: {samples} {'was' if changed == 1 else 'were'} changed again later "
@@ -142,8 +153,10 @@ def undo(s: Session, edit_id: int, undo_days: int) -> int:
     if edit.undone_at is not None:
         raise InvalidInputError(f"change {edit_id} was already undone")
     if is_expired(edit, undo_days):
-        raise InvalidInputError(f"This delete is older than {undo_days} days (AIRTYPE_UNDO_DAYS): "
-                                "its samples are erased for good and cannot come back.")
+        raise InvalidInputError(
+            f"This delete is older than {undo_days} days (AIRTYPE_UNDO_DAYS): "
+            "its samples are erased for good and cannot come back."
+        )
     _refuse_if_changed_since(s, edit)
     items = s.execute(select(SampleEditItem.sample_id, SampleEditItem.old).where(SampleEditItem.edit_id == edit_id))
     restored, t = 0, TrainingSample

@@ -44,8 +44,9 @@ class MemoryBank:
         t = TrainingSample
         with self.storage.session() as s:
             after = s.scalar(select(Participant.memory_after_id).where(Participant.id == participant_id)) or 0
-            rows = s.execute(select(t.id, t.actual_char).where(t.participant_id == participant_id, t.id > after)
-                             .order_by(t.id)).all()
+            rows = s.execute(
+                select(t.id, t.actual_char).where(t.participant_id == participant_id, t.id > after).order_by(t.id)
+            ).all()
         version = predictor.version
         with self._lock:
             missing = [i for i, _ in rows if (version, i) not in self._cache]
@@ -56,8 +57,12 @@ class MemoryBank:
         if not known:
             return Memory.empty()
         sizes = [size for (_, size), _ in known]
-        return Memory(np.stack([e for (e, _), _ in known]), np.array([c for _, c in known]),
-                      np.array([size.log() for size in sizes]), tuple(size.frame for size in sizes))
+        return Memory(
+            np.stack([e for (e, _), _ in known]),
+            np.array([c for _, c in known]),
+            np.array([size.log() for size in sizes]),
+            tuple(size.frame for size in sizes),
+        )
 
     def _embed(self, ids: list[int], predictor: Predictor, version: str) -> None:
         t = TrainingSample
@@ -72,9 +77,12 @@ class MemoryBank:
                 continue  # an ink the model cannot read (a dot) is simply not remembered
             usable.append(sample_id)
             inks.append(ink)
-            sizes.append(InkSize.of(ink, source) if height is None or width is None
-                         else InkSize(height, width, f"{source}:area"))
-        embeddings = [unit_rows(predictor.embeddings(inks[i:i + EMBED_BATCH])) for i in range(0, len(inks), EMBED_BATCH)]
+            sizes.append(
+                InkSize.of(ink, source) if height is None or width is None else InkSize(height, width, f"{source}:area")
+            )
+        embeddings = [
+            unit_rows(predictor.embeddings(inks[i : i + EMBED_BATCH])) for i in range(0, len(inks), EMBED_BATCH)
+        ]
         with self._lock:
             if len(self._cache) + len(usable) > CACHE_LIMIT:
                 self._cache.clear()
@@ -82,8 +90,14 @@ class MemoryBank:
                 self._cache[(version, sample_id)] = (embedding, size)
 
 
-def read_with_memory(predictor: Predictor, bank: MemoryBank | None, ink: Ink, participant_id: int | None,
-                     source: str, area: tuple[float, float] | None) -> Prediction:
+def read_with_memory(
+    predictor: Predictor,
+    bank: MemoryBank | None,
+    ink: Ink,
+    participant_id: int | None,
+    source: str,
+    area: tuple[float, float] | None,
+) -> Prediction:
     """What the pages and `bench-adapt` read: the network's answer, changed by the participant's memory
     when there is a participant and the memory is on. `area` is (width, height) of the writing area."""
     size = InkSize.of(ink, source, area)
@@ -100,8 +114,10 @@ def reset_memory(storage: Storage, participant_id: int) -> int:
         if row is None:
             raise NotFoundError(f"there is no participant number {participant_id}")
         last = s.scalar(select(func.max(t.id)).where(t.participant_id == participant_id)) or 0
-        forgotten = s.scalar(select(func.count()).where(
-            t.participant_id == participant_id, t.id > (row.memory_after_id or 0))) or 0
+        forgotten = (
+            s.scalar(select(func.count()).where(t.participant_id == participant_id, t.id > (row.memory_after_id or 0)))
+            or 0
+        )
         row.memory_after_id = max(last, row.memory_after_id or 0)
         return forgotten
 

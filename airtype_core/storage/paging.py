@@ -15,12 +15,16 @@ from .records import KeysetPage, SampleFilter, one_of, sample_record
 from .tables import TrainingSample
 
 SAMPLE_ORDERS = ("newest", "oldest", "least confident")
-_ORDER_BY = {"newest": ("created_at", False), "oldest": ("created_at", True),
-             "least confident": ("predicted_confidence", True)}
+_ORDER_BY = {
+    "newest": ("created_at", False),
+    "oldest": ("created_at", True),
+    "least confident": ("predicted_confidence", True),
+}
 
 
-def keyset_page(s: Session, filter: SampleFilter, after: tuple[Any, int] | None, per_page: int,
-                order: str) -> KeysetPage:
+def keyset_page(
+    s: Session, filter: SampleFilter, after: tuple[Any, int] | None, per_page: int, order: str
+) -> KeysetPage:
     t = TrainingSample
     column, ascending = _ORDER_BY[one_of("order", order, SAMPLE_ORDERS)]
     sort = getattr(t, column)
@@ -31,8 +35,11 @@ def keyset_page(s: Session, filter: SampleFilter, after: tuple[Any, int] | None,
     stmt = filter.apply(select(t.id)).where(ranked).order_by(*keys)
     if after is not None:
         value, key = after
-        stmt = stmt.where(or_(sort > value, and_(sort == value, t.id > key)) if ascending
-                          else or_(sort < value, and_(sort == value, t.id < key)))
+        stmt = stmt.where(
+            or_(sort > value, and_(sort == value, t.id > key))
+            if ascending
+            else or_(sort < value, and_(sort == value, t.id < key))
+        )
     total = s.scalar(filter.apply(select(func.count()).select_from(t)).where(ranked)) or 0
     ids = list(s.scalars(stmt.limit(per_page + 1)))
     by_id = {r.id: r for r in s.scalars(select(t).where(t.id.in_(ids)))}

@@ -50,8 +50,9 @@ def forget_participant(s: Session, participant_id: int) -> None:
     items = SampleEditItem
     relabels = select(SampleEdit.id).where(SampleEdit.action == "relabel")
     theirs = select(TrainingSample.id).where(TrainingSample.participant_id == participant_id)
-    gone = ((items.edit_id.in_(relabels) & items.sample_id.in_(theirs))
-            | (items.old["participant_id"].as_integer() == participant_id))
+    gone = (items.edit_id.in_(relabels) & items.sample_id.in_(theirs)) | (
+        items.old["participant_id"].as_integer() == participant_id
+    )
     touched = list(s.scalars(select(items.edit_id).where(gone).distinct()))
     s.execute(delete(items).where(gone).execution_options(synchronize_session=False))
     for edit_id in touched:  # an edit keeps the count of what it can still undo, or goes

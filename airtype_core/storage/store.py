@@ -66,8 +66,9 @@ INTERRUPTED = "interrupted (the process stopped)"
 
 
 class Storage:
-    def __init__(self, url: str | URL | None = None, *, busy_timeout_s: float = 5.0,
-                 undo_days: int | None = None) -> None:
+    def __init__(
+        self, url: str | URL | None = None, *, busy_timeout_s: float = 5.0, undo_days: int | None = None
+    ) -> None:
         self.database = Database(url or get_settings().database_url, busy_timeout_s=busy_timeout_s)
         self.undo_days = undo_days or get_settings().undo_days  # how long a delete can be undone
         self.forget_expired_deletes()
@@ -236,8 +237,12 @@ class Storage:
         return [(Ink.from_strokes(strokes), char) for strokes, char in rows]
 
     def page_samples(
-        self, filter: SampleFilter | None = None, after: tuple[Any, int] | None = None, per_page: int = 50,
-        *, order: str = "newest",
+        self,
+        filter: SampleFilter | None = None,
+        after: tuple[Any, int] | None = None,
+        per_page: int = 50,
+        *,
+        order: str = "newest",
     ) -> KeysetPage:
         """One page in `order` (newest, oldest, least confident first), the one after the key `after`
         (None: the first); see paging.py."""
@@ -390,8 +395,11 @@ class Storage:
         if not ids:
             return 0
         with self.session(write=True, failed="old training runs were not updated") as s:
-            rows = list(s.scalars(select(TrainingSession).where(
-                TrainingSession.status == "running", TrainingSession.id.in_(ids))))
+            rows = list(
+                s.scalars(
+                    select(TrainingSession).where(TrainingSession.status == "running", TrainingSession.id.in_(ids))
+                )
+            )
             for row in rows:
                 row.status, row.error, row.finished_at = "failed", INTERRUPTED, utcnow()
                 row.duration_s = (row.finished_at - row.started_at).total_seconds()

@@ -172,9 +172,7 @@ class TrainingSample(Base):
     model_version: Mapped[str | None] = mapped_column(String(limits.MODEL_VERSION), index=True)
     inference_time_ms: Mapped[float | None]
     is_correct: Mapped[bool | None] = mapped_column(index=True)  # NULL: there was no prediction
-    participant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participants.id", ondelete="SET NULL"), index=True
-    )
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"), index=True)
     collection_session_id: Mapped[int | None] = mapped_column(
         ForeignKey("collection_sessions.id", ondelete="SET NULL"), index=True
     )

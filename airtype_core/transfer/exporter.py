@@ -1,7 +1,7 @@
 """Stored samples out to a file: the samples of a filter, streamed in batches (never all in memory).
 
-    count = export_samples(storage, SampleFilter(misclassified_only=True), "inkml", out)
-    path, count = export_to_file(storage, filter, "csv")    # a temporary file, for a download
+count = export_samples(storage, SampleFilter(misclassified_only=True), "inkml", out)
+path, count = export_to_file(storage, filter, "csv")    # a temporary file, for a download
 """
 
 from __future__ import annotations
@@ -25,12 +25,19 @@ MIME = {"jsonl": "application/x-ndjson", "csv": "text/csv", "inkml": "applicatio
 
 def to_record(sample: SampleRecord, writers: dict[int, str]) -> InkRecord:
     return InkRecord(
-        ink=sample.ink, label=sample.actual_char,
+        ink=sample.ink,
+        label=sample.actual_char,
         writer=writers.get(sample.participant_id, "") if sample.participant_id is not None else "",
-        predicted_char=sample.predicted_char, confidence=sample.confidence, alternatives=sample.alternatives,
-        model_version=sample.model_version, inference_ms=sample.inference_ms,
-        correction_type=sample.correction_type, source=sample.source,
-        collection_session=sample.collection_session_id, created_at=sample.created_at, sample_id=sample.id,
+        predicted_char=sample.predicted_char,
+        confidence=sample.confidence,
+        alternatives=sample.alternatives,
+        model_version=sample.model_version,
+        inference_ms=sample.inference_ms,
+        correction_type=sample.correction_type,
+        source=sample.source,
+        collection_session=sample.collection_session_id,
+        created_at=sample.created_at,
+        sample_id=sample.id,
     )
 
 
@@ -57,7 +64,10 @@ def export_samples(
 
 
 def export_to_file(
-    storage: Storage, filter: SampleFilter | None, fmt: str, folder: str | os.PathLike[str] | None = None,
+    storage: Storage,
+    filter: SampleFilter | None,
+    fmt: str,
+    folder: str | os.PathLike[str] | None = None,
 ) -> tuple[Path, int]:
     """Write the export to a new temporary file (streamed, never held in memory); the caller deletes it."""
     if fmt not in WRITE_FORMATS:

@@ -175,22 +175,38 @@ def _predictions(predictor: Any, records: list[InkRecord], report: ImportReport)
             continue
         top = p.argsort()[::-1][:TOP_K]
         alternatives = tuple((CLASSES[i], float(p[i])) for i in top)
-        out.append(dict(predicted_char=alternatives[0][0], confidence=alternatives[0][1],
-                        alternatives=alternatives, model_version=version, inference_ms=per_ink_ms))
+        out.append(
+            dict(
+                predicted_char=alternatives[0][0],
+                confidence=alternatives[0][1],
+                alternatives=alternatives,
+                model_version=version,
+                inference_ms=per_ink_ms,
+            )
+        )
     return out
 
 
 def to_new_sample(record: InkRecord, prediction: dict[str, Any] | None = None) -> NewSample:
     fields = prediction or dict(
-        predicted_char=record.predicted_char, confidence=record.confidence, alternatives=record.alternatives,
-        model_version=record.model_version, inference_ms=record.inference_ms,
+        predicted_char=record.predicted_char,
+        confidence=record.confidence,
+        alternatives=record.alternatives,
+        model_version=record.model_version,
+        inference_ms=record.inference_ms,
     )
     predicted = fields["predicted_char"]
     correction = record.correction_type if prediction is None else None
     if correction not in CORRECTION_TYPES:
         correction = "manual" if predicted is None else ("confirmed" if predicted == record.label else "corrected")
-    return NewSample(ink=record.ink, actual_char=record.label, correction_type=correction, source="import",
-                     created_at=record.created_at, **fields)
+    return NewSample(
+        ink=record.ink,
+        actual_char=record.label,
+        correction_type=correction,
+        source="import",
+        created_at=record.created_at,
+        **fields,
+    )
 
 
 def import_file(
