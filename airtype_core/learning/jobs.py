@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator
 
 from ..settings import Settings, get_settings
 from . import jobprocess
-from .jobchild import run_job
+from .jobchild import HOLD_FILE_ENV, run_job
 from .joblocks import JobLocks, LocksBusy
 from .jobprocess import TRAINING_ENV
 from .jobreporter import Reporter
@@ -41,6 +41,7 @@ from .jobstatus import ACTIVE_STATES, FINAL_STATES, JobStatus, prune, read_json,
 __all__ = [
     "ACTIVE_STATES",
     "FINAL_STATES",
+    "HOLD_FILE_ENV",
     "JOBS_KEPT",
     "TRAINING_ENV",
     "JobRunner",
