@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select, text
 
+from airtype_core.bench.fuzz import MUTATIONS
 from airtype_core.formats import READ_FORMATS, guess_format, reader
 from airtype_core.formats.inkml import write_inkml
 from airtype_core.formats.records import FormatError, InkRecord, Problem
@@ -233,26 +234,7 @@ def mutated(draw, fmt: str) -> bytes:
     for _ in range(draw(st.integers(1, 6))):
         where = draw(st.integers(0, max(0, len(data) - 1)))
         kind = draw(st.sampled_from(["replace", "insert", "cut", "repeat"]))
-        chunk = draw(
-            st.binary(min_size=1, max_size=12)
-            | st.sampled_from(
-                [
-                    b"[",
-                    b"]]]",
-                    b"NaN",
-                    b"1e999",
-                    b'"',
-                    b"\x00",
-                    b"<",
-                    b"-",
-                    b",",
-                    b"\n",
-                    b"\xff\xfe",
-                    b"\\ud800",
-                    b"[" * 3000,
-                ]
-            )
-        )
+        chunk = draw(st.binary(min_size=1, max_size=12) | st.sampled_from(MUTATIONS))
         if kind == "replace":
             data[where : where + len(chunk)] = chunk
         elif kind == "insert":
