@@ -101,7 +101,8 @@ class BatchImporter:
     def _add(self, s: Session, rows: list[_Row]) -> ImportOutcome:
         t = TrainingSample
         hashes = list({row.values["ink_hash"] for row in rows})
-        stored_keys = set(s.execute(select(t.ink_hash, t.actual_char).where(t.ink_hash.in_(hashes))).tuples())
+        found = s.execute(select(t.ink_hash, t.actual_char).where(t.ink_hash.in_(hashes)))
+        stored_keys: set[tuple[str | None, str]] = {(h, c) for h, c in found}
         if self.dry_run:
             stored_keys |= self._seen_in_dry_run
         fresh = []
