@@ -137,3 +137,17 @@ def test_participants_are_renamed_and_names_stay_unique(storage):
     with pytest.raises(NotFoundError):
         storage.find_participant("Ada")
     assert storage.find_participant(str(bob.id)).name == "Bob"
+
+
+def test_a_redone_prompts_sample_is_deleted_through_the_change_log_and_can_be_undone(storage):
+    ada = storage.add_participant("Ada")
+    state = c.start_session(storage, ada.id, c.plan_session("custom", 1, seed=3, custom="ab"))
+    state = c.answer(storage, state.id, 0, INK, reading(state.current))
+    [written] = samples(storage, collection_session_id=state.id)
+
+    c.redo_last(storage, state.id)
+    assert len(samples(storage, collection_session_id=state.id)) == 0
+    [change] = storage.list_edits()
+    assert (change.action, change.count) == ("delete", 1)  # listed on the Data page's Changes tab
+    assert storage.undo_edit(change.id) == 1
+    assert storage.get_sample(written.id).actual_char == written.actual_char

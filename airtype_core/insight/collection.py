@@ -23,11 +23,12 @@ import string
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..recognition.charset import CLASS_INDEX, CLASSES
 from ..recognition.ink import Ink
+from ..storage import edits
 from ..storage.records import InvalidInputError, NewSample, NotFoundError, sample_row
 from ..storage.store import Storage
 from ..storage.tables import (
@@ -285,8 +286,8 @@ def redo_last(storage: Storage, session_id: int) -> SessionState:
         last = s.scalar(select(CollectionPrompt).where(
             CollectionPrompt.session_id == row.id, CollectionPrompt.position == row.position - 1))  # fmt: skip
         if last is not None:
-            if last.sample_id is not None:
-                s.execute(delete(TrainingSample).where(TrainingSample.id == last.sample_id))
+            if last.sample_id is not None:  # through the change log, so the Data page can undo it
+                edits.delete_samples(s, [last.sample_id])
             s.delete(last)
         row.position -= 1
         row.status, row.finished_at, row.prompt_shown_at = "active", None, utcnow()
