@@ -14,15 +14,20 @@ and `insight/suggestions.py` into practice suggestions. On SQLite the filter's
 columns are wrapped so that every aggregate reads the covering index
 `ix_training_samples_stats` (or `ix_training_samples_versions`), not the rows
 with their ink (see `_where`).
+
+`insert_raw_samples` and `refresh_planner_statistics` are for `bench-stats` and the
+tests' seeded databases: rows written straight into the table, then the planner's
+statistics brought up to date.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, NamedTuple
+from typing import Any, Iterable, NamedTuple
 
-from sqlalchemy import Date, String, case, cast, func, literal, select
+from sqlalchemy import Date, String, case, cast, func, insert, literal, select, text
 
 from .records import InvalidInputError, SampleFilter, one_of
 from .store import Storage
@@ -225,3 +230,34 @@ def latest_inks(storage: Storage, f: StatsFilter | None, per_char: int) -> list[
     )
     with storage.session(failed="the model's doubts could not be read") as s:
         return [(char, strokes) for char, strokes in s.execute(stmt).all()]
+
+
+def insert_raw_samples(storage: Storage, chunks: Iterable[list[dict[str, Any]]]) -> int:
+    """Insert rows of training_samples as given (every column named), chunk by chunk, in one
+    transaction; returns how many. For seeded benchmark and test databases only: nothing is
+    checked or derived (no ink hash), unlike `Storage.save_sample`."""
+    done = 0
+    with storage.session(write=True, failed="the benchmark samples were not stored") as s:
+        for rows in chunks:
+            s.execute(insert(TrainingSample), rows)
+            done += len(rows)
+    return done
+
+
+def refresh_planner_statistics(storage: Storage) -> None:
+    """Fresh statistics and, on PostgreSQL, a visibility map, as autovacuum leaves them after a
+    while: without it every scan visits the heap instead of the covering index alone.
+    Right after the inserts a VACUUM may still leave the pages unmarked (a moment later it
+    does not): try again until the map covers the table, as autovacuum would, or give up."""
+    with storage.database.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("ANALYZE"))
+            return
+        for _ in range(20):
+            conn.execute(text("VACUUM ANALYZE training_samples"))
+            pages, visible = conn.execute(
+                text("SELECT relpages, relallvisible FROM pg_class WHERE oid = 'training_samples'::regclass")
+            ).one()
+            if visible >= pages:
+                break
+            time.sleep(1)
