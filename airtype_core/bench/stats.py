@@ -15,13 +15,11 @@ import math
 import random
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any
-
-from sqlalchemy import insert, text
+from typing import Any, Iterator
 
 from ..recognition.charset import CLASSES, LOOKALIKE_GROUPS
+from ..storage.aggregates import insert_raw_samples, refresh_planner_statistics
 from ..storage.store import Storage
-from ..storage.tables import TrainingSample
 
 VERSIONS = ("hershey-v3", "ft-20260301", "ft-20260801")
 PARTICIPANTS = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald")
@@ -44,6 +42,47 @@ def _ink(rng: random.Random, points: int) -> list[Any]:
     return strokes
 
 
+def _row(
+    rng: random.Random,
+    participants: list[int],
+    weights: list[float],
+    hard: set[str],
+    end: datetime,
+    days: int,
+    feature_row: list[list[float]] | None,
+    ink_points: int,
+) -> dict[str, Any]:
+    """One sample's row, every column named (see the module docstring for what it looks like)."""
+    actual = rng.choices(CLASSES, weights)[0]
+    created = end - timedelta(days=days * rng.random() ** 1.5)  # more recent use
+    version = VERSIONS[min(2, int(3 * (created - end + timedelta(days=days)) / timedelta(days=days)))]
+    source = rng.choices(("canvas", "air", "import"), (6, 2, 1))[0]
+    row: dict[str, Any] = {
+        "raw_ink": _ink(rng, ink_points), "features": feature_row, "actual_char": actual,
+        "source": source, "created_at": created,
+        "participant_id": rng.choice(participants) if rng.random() < 0.9 else None,
+        "collection_session_id": None, "predicted_char": None, "predicted_confidence": None,
+        "alternatives": None, "model_version": None, "inference_time_ms": None, "is_correct": None,
+    }  # fmt: skip
+    if source == "import" or rng.random() < 0.05:
+        row["correction_type"] = "manual"  # no prediction: typed in, or imported
+    else:
+        p_right = 0.55 if actual in hard else 0.9
+        p_right += 0.03 * VERSIONS.index(version)
+        right = rng.random() < p_right
+        wrong = _look_alike(actual) or [rng.choice(CLASSES)]
+        predicted = actual if right else rng.choice(wrong + [rng.choice(CLASSES)])
+        confidence = rng.betavariate(8, 2) if predicted == actual else rng.betavariate(3, 3)
+        prompted = rng.random() < 0.2
+        row.update(
+            predicted_char=predicted, predicted_confidence=confidence, model_version=version,
+            alternatives=[[predicted, confidence]], inference_time_ms=rng.uniform(2, 6),
+            is_correct=predicted == actual,
+            correction_type="prompted" if prompted else ("confirmed" if predicted == actual else "corrected"),
+        )  # fmt: skip
+    return row
+
+
 def seed_samples(
     storage: Storage, n: int, *, seed: int = 0, days: int = 365, features: bool = True, ink_points: int = 40
 ) -> int:
@@ -54,57 +93,16 @@ def seed_samples(
     hard = set(rng.sample(CLASSES, 12))  # characters the model reads badly
     end = datetime(2026, 11, 1, tzinfo=timezone.utc)
     feature_row = [[round(rng.uniform(-1, 1), 4) for _ in range(7)] for _ in range(50)] if features else None
-    done = 0
-    with storage.session(write=True, failed="the benchmark samples were not stored") as s:
-        while done < n:
-            rows = []
-            for _ in range(min(_CHUNK, n - done)):
-                actual = rng.choices(CLASSES, weights)[0]
-                created = end - timedelta(days=days * rng.random() ** 1.5)  # more recent use
-                version = VERSIONS[min(2, int(3 * (created - end + timedelta(days=days)) / timedelta(days=days)))]
-                source = rng.choices(("canvas", "air", "import"), (6, 2, 1))[0]
-                row: dict[str, Any] = {
-                    "raw_ink": _ink(rng, ink_points), "features": feature_row, "actual_char": actual,
-                    "source": source, "created_at": created,
-                    "participant_id": rng.choice(participants) if rng.random() < 0.9 else None,
-                    "collection_session_id": None, "predicted_char": None, "predicted_confidence": None,
-                    "alternatives": None, "model_version": None, "inference_time_ms": None, "is_correct": None,
-                }  # fmt: skip
-                if source == "import" or rng.random() < 0.05:
-                    row["correction_type"] = "manual"  # no prediction: typed in, or imported
-                else:
-                    p_right = 0.55 if actual in hard else 0.9
-                    p_right += 0.03 * VERSIONS.index(version)
-                    right = rng.random() < p_right
-                    wrong = _look_alike(actual) or [rng.choice(CLASSES)]
-                    predicted = actual if right else rng.choice(wrong + [rng.choice(CLASSES)])
-                    confidence = rng.betavariate(8, 2) if predicted == actual else rng.betavariate(3, 3)
-                    prompted = rng.random() < 0.2
-                    row.update(
-                        predicted_char=predicted, predicted_confidence=confidence, model_version=version,
-                        alternatives=[[predicted, confidence]], inference_time_ms=rng.uniform(2, 6),
-                        is_correct=predicted == actual,
-                        correction_type="prompted" if prompted else ("confirmed" if predicted == actual else "corrected"),
-                    )  # fmt: skip
-                rows.append(row)
-            s.execute(insert(TrainingSample), rows)
-            done += len(rows)
-    # Fresh statistics and, on PostgreSQL, a visibility map, as autovacuum leaves them after a
-    # while: without it every scan visits the heap instead of the covering index alone.
-    # Right after the inserts a VACUUM may still leave the pages unmarked (a moment later it
-    # does not): try again until the map covers the table, as autovacuum would, or give up.
-    with storage.database.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.execute(text("ANALYZE"))
-            return done
-        for _ in range(20):
-            conn.execute(text("VACUUM ANALYZE training_samples"))
-            pages, visible = conn.execute(
-                text("SELECT relpages, relallvisible FROM pg_class WHERE oid = 'training_samples'::regclass")
-            ).one()
-            if visible >= pages:
-                break
-            time.sleep(1)
+
+    def chunks() -> Iterator[list[dict[str, Any]]]:  # drawn as they are inserted, _CHUNK rows at a time
+        for start in range(0, n, _CHUNK):
+            yield [
+                _row(rng, participants, weights, hard, end, days, feature_row, ink_points)
+                for _ in range(min(_CHUNK, n - start))
+            ]
+
+    done = insert_raw_samples(storage, chunks())
+    refresh_planner_statistics(storage)
     return done
 
 

@@ -26,12 +26,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
 
-from sqlalchemy import func, select
-
 from ..recognition.charset import CLASS_INDEX, CLASSES
 from ..recognition.ink import Ink, InkError
+from ..storage.aggregates import latest_inks
 from ..storage.store import Storage
-from ..storage.tables import TrainingSample
 from .stats import StatsFilter, confusion_matrix, off_diagonal, per_char
 
 TARGET_SAMPLES = 20  # the seed's "underrepresented": fewer than this
@@ -85,16 +83,7 @@ def model_uncertainty(
     storage: Storage, reader: Reader, threshold: float, f: StatsFilter | None = None, per_char: int = RECENT_INKS
 ) -> dict[str, tuple[int, int]]:
     """char -> (unsure, read): how many of its latest `per_char` inks the model reads below `threshold`."""
-    t = TrainingSample
-    rank = func.row_number().over(partition_by=t.actual_char, order_by=(t.created_at.desc(), t.id.desc()))
-    inner = (f or StatsFilter()).sample_filter().apply(select(t.id, t.actual_char, rank.label("rank"))).subquery()
-    stmt = (
-        select(inner.c.actual_char, TrainingSample.raw_ink)
-        .join(TrainingSample, TrainingSample.id == inner.c.id)
-        .where(inner.c.rank <= per_char)
-    )
-    with storage.session(failed="the model's doubts could not be read") as s:
-        rows = s.execute(stmt).all()
+    rows = latest_inks(storage, f, per_char)
     chars, inks = [], []
     for char, strokes in rows:
         try:
