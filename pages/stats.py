@@ -8,7 +8,7 @@ lists the samples behind a clicked bar or square.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import streamlit as st
 
@@ -33,8 +33,8 @@ def _day_bounds(dates) -> tuple[datetime | None, datetime | None]:
     if not dates:
         return None, None
     first, last = dates[0], dates[-1]
-    start = datetime.combine(first, time(), tzinfo=timezone.utc)
-    return start, datetime.combine(last, time(), tzinfo=timezone.utc) + timedelta(days=1)
+    start = datetime.combine(first, time(), tzinfo=UTC)
+    return start, datetime.combine(last, time(), tzinfo=UTC) + timedelta(days=1)
 
 
 def filters(storage) -> insight.StatsFilter:

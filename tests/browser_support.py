@@ -20,10 +20,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import pytest
 from required import missing
@@ -121,7 +121,7 @@ def streamlit_server(script: str | Path = "app.py", env: dict[str, str] | None =
 
 
 @contextmanager
-def chromium() -> Iterator["playwright.sync_api.Browser"]:  # noqa: F821
+def chromium() -> Iterator[playwright.sync_api.Browser]:  # noqa: F821
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):

@@ -21,9 +21,9 @@ set on the test itself; `pytest -m "not browser and not slow and not postgres"` 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Iterator
 
 import pg_server  # tests/ is on sys.path: pytest puts a conftest's own directory there
 import pytest

@@ -263,7 +263,7 @@ class AirPage:
     def __init__(self, at: AppTest) -> None:
         self.at = at
 
-    def run(self) -> "AirPage":
+    def run(self) -> AirPage:
         self.at.run()
         assert not self.at.exception, self.at.exception
         return self
@@ -272,7 +272,7 @@ class AirPage:
     def session(self) -> AirSession:
         return self.at.session_state["air-session"]
 
-    def replay(self, text: str = "L7T") -> "AirPage":
+    def replay(self, text: str = "L7T") -> AirPage:
         self.at.text_input(key="air-demo-text").set_value(text)
         next(b for b in self.at.button if b.label == "Run the replay demo").click()
         return self.run()
@@ -280,7 +280,7 @@ class AirPage:
     def predictions(self) -> list[str]:
         return [m.value.split("`")[1] for m in self.at.markdown if m.value.startswith("### Prediction:")]
 
-    def wait_for_answers(self, count: int) -> "AirPage":
+    def wait_for_answers(self, count: int) -> AirPage:
         answers(self.session, count)
         return self.run()
 

@@ -40,7 +40,7 @@ class DrawPage:
         self.at = at
         self.paths: tuple[list, ...] = ()
 
-    def run(self) -> "DrawPage":
+    def run(self) -> DrawPage:
         generation = self.generation()
         if self.paths:
             objects = [{"type": "Path", "path": p, "scaleX": 1, "scaleY": 1} for p in self.paths]
@@ -58,7 +58,7 @@ class DrawPage:
         state = self.at.session_state
         return state["draw-generation"] if "draw-generation" in state else 0
 
-    def draw(self, *paths: list) -> "DrawPage":
+    def draw(self, *paths: list) -> DrawPage:
         """Strokes on the canvas (all of them, as after the last mouse-up), then the rerun."""
         self.paths = paths
         return self.run()
@@ -78,18 +78,18 @@ class DrawPage:
         return [e.value for e in self.at.error]
 
     # widgets
-    def confirm(self) -> "DrawPage":
+    def confirm(self) -> DrawPage:
         next(b for b in self.at.button if b.label.startswith("Yes, it is")).click()
         return self.run()
 
-    def correct(self, text: str) -> "DrawPage":
+    def correct(self, text: str) -> DrawPage:
         type_entry(self.at.selectbox(key=f"draw-{self.generation()}-fix"), text)
         return self.run()
 
     def participant_box(self) -> Selectbox:
         return self.at.sidebar.selectbox(key="participant-name")
 
-    def set_participant(self, name: str | None) -> "DrawPage":
+    def set_participant(self, name: str | None) -> DrawPage:
         type_entry(self.participant_box(), name)
         return self.run()
 

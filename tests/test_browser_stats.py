@@ -3,7 +3,7 @@ chart titles that do not overlap, and a bar for a character the model never read
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import browser_support
 import numpy as np
@@ -17,7 +17,7 @@ from airtype_core.storage.store import Storage
 
 WAIT_MS = browser_support.WAIT_MS  # generous: a loaded 2-core machine; nothing here measures speed
 NEVER_RIGHT = "q"  # always read as "g"
-ONE_DAY = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
+ONE_DAY = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 
 def one_days_samples() -> list[NewSample]:

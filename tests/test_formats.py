@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -167,8 +167,7 @@ def records(draw, times: bool = True):
     label = draw(st.sampled_from(CLASSES))
     predicted = draw(st.none() | st.sampled_from(CLASSES))
     created = draw(
-        st.none()
-        | st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
+        st.none() | st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
     )
     return InkRecord(
         Ink.from_strokes(strokes),

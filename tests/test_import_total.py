@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -138,7 +138,7 @@ def test_the_upgrade_keeps_samples_a_race_stored_twice_and_keys_the_oldest(db_ur
         config.attributes["connection"] = conn
         command.upgrade(config, "0003_insight")
         for char, source, digest in rows:
-            conn.execute(insert, {"char": char, "source": source, "now": datetime.now(timezone.utc), "hash": digest})
+            conn.execute(insert, {"char": char, "source": source, "now": datetime.now(UTC), "hash": digest})
     engine.dispose()
     storage = Storage(db_url)  # upgrades to head
     try:
@@ -175,7 +175,7 @@ def _seed_files() -> dict[str, list[bytes]]:
                 confidence=0.5,
                 model_version="v1",
                 source="canvas",
-                created_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
             )
             for i in range(2)
         ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -52,7 +52,7 @@ def rows(storage, f: StatsFilter):
 
 def filters(storage):
     ada = next(p for p in storage.list_participants() if p.name == "Ada")
-    end = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    end = datetime(2026, 11, 1, tzinfo=UTC)
     return [
         StatsFilter(),
         StatsFilter(participant_id=ada.id),
@@ -127,7 +127,7 @@ def test_every_aggregate_matches_python_over_the_same_rows(seeded):
         assert got.reliability.ece == (pytest.approx(ece) if predicted else None)
 
         # samples per UTC day
-        days = Counter(r.created_at.astimezone(timezone.utc).date() for r in expected)
+        days = Counter(r.created_at.astimezone(UTC).date() for r in expected)
         assert [(d.day, d.samples) for d in got.per_day] == sorted(days.items())
 
         # accuracy per model version, in the order first used

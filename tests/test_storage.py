@@ -7,7 +7,7 @@ import multiprocessing
 import re
 import socket
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -122,7 +122,7 @@ def test_confirmed_sample_is_stored_with_all_columns(storage):
     person = storage.add_participant("Ada")
     session = storage.start_collection_session(person.id, ["a", "b"])
     features = np.linspace(-1, 1, 350).reshape(50, 7)
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     sample_id = storage.save_sample(
         NewSample(
             ink=INK,
@@ -150,7 +150,7 @@ def test_confirmed_sample_is_stored_with_all_columns(storage):
     assert np.isnan(got.ink.strokes[1][:, 2]).all()
     np.testing.assert_allclose(got.features, features, atol=1e-4)
     assert got.created_at.tzinfo is not None and before - timedelta(seconds=1) <= got.created_at
-    assert got.created_at <= datetime.now(timezone.utc) + timedelta(seconds=1)
+    assert got.created_at <= datetime.now(UTC) + timedelta(seconds=1)
     assert storage.get_collection_session(session.id).samples_done == 1
 
 
@@ -199,7 +199,7 @@ def test_inconsistent_sample_is_refused_with_a_reason(storage, bad, says):
 
 def test_filters_and_pagination(storage):
     ada, bob = storage.add_participant("ada"), storage.add_participant("bob")
-    t0, dt = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc), timedelta(hours=1)
+    t0, dt = datetime(2024, 5, 1, 12, 0, tzinfo=UTC), timedelta(hours=1)
     rows = [  # (label, predicted, confidence, participant, source, model, hours after t0)
         ("a", "a", 0.9, ada.id, "canvas", "v1", 0),
         ("a", "o", 0.4, ada.id, "canvas", "v1", 1),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -84,7 +84,7 @@ def test_dry_run_counts_what_would_be_stored_and_stores_nothing(storage, tmp_pat
 
 
 def test_export_then_import_gives_the_same_samples(storage, tmp_path, db_url):
-    created = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+    created = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
     path = _file(
         tmp_path,
         [
@@ -232,7 +232,7 @@ def test_undo_of_a_delete_survives_its_participant_being_gone(storage):
 
 @pytest.mark.parametrize("order", ["newest", "oldest", "least confident"])
 def test_keyset_pages_walk_every_sample_once_in_order(storage, order):
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     storage.save_samples(
         [  # ties on created_at and on confidence, and one without a prediction
             NewSample(
@@ -287,7 +287,7 @@ def test_migration_fills_in_the_ink_hash_of_samples_stored_before_it(db_url):
                 "INSERT INTO training_samples (raw_ink, actual_char, correction_type, source, created_at)"
                 " VALUES (:ink, '7', 'manual', 'canvas', :now)"
             ),
-            {"ink": json.dumps(ink.to_lists()), "now": datetime.now(timezone.utc)},
+            {"ink": json.dumps(ink.to_lists()), "now": datetime.now(UTC)},
         )
     engine.dispose()
     storage = Storage(db_url)

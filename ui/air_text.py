@@ -43,7 +43,7 @@ BROWSER_CAMERA_ERRORS = {  # the browser's name for why START failed -> what hap
 
 
 def camera_notice(
-    playing: bool, signalling: bool, stats: "StreamStats", view: "AirView", pause_s: float, camera_error: str = ""
+    playing: bool, signalling: bool, stats: StreamStats, view: AirView, pause_s: float, camera_error: str = ""
 ) -> Notice:
     """The one message that tells the person what to do next, from the stream's state and the tracker's.
 
@@ -83,7 +83,7 @@ def camera_notice(
     return Notice("info", "Hand found, pen up: pinch thumb and index to write.")
 
 
-def last_character_note(view: "AirView") -> str:
+def last_character_note(view: AirView) -> str:
     """Why the last gesture gave no character, or that the hand leaving ended one; "" when there is nothing to say."""
     last = view.last_event
     if last is not None and last.ink is None:
@@ -93,7 +93,7 @@ def last_character_note(view: "AirView") -> str:
     return ""
 
 
-def counters_note(stats: "StreamStats") -> str:
+def counters_note(stats: StreamStats) -> str:
     if not stats.frames:
         return ""
     return (

@@ -28,8 +28,9 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from airtype_core.air.camera import (
     FrameProcessor,
@@ -68,9 +69,9 @@ class Recognized:
     """A finished character and what the model read in it (or why it could not); or a swipe, without ink."""
 
     id: int
-    ink: "Ink | None"  # None for a swipe
+    ink: Ink | None  # None for a swipe
     ended_by: str  # "pause" | "open hand" | "hand lost" | "replay" | "swipe left" | "swipe right"
-    prediction: "Prediction | None"
+    prediction: Prediction | None
     error: str  # for a person, when there is no prediction
     ended_at: float  # the session clock's time of the frame that ended the character (time.monotonic() by default)
     queued_at: float  # time.monotonic() when the ink entered the queue
@@ -143,7 +144,7 @@ class _StreamDetector:
         with self._lock:
             self._build_soon()
 
-    def detect(self, rgb_frame: "np.ndarray") -> "np.ndarray | None":
+    def detect(self, rgb_frame: np.ndarray) -> np.ndarray | None:
         with self._lock:
             if self._detector is None:
                 self._build_soon()
@@ -182,12 +183,12 @@ class _StreamDetector:
 class _Model:
     """The predictor the recognizer uses; the page hands it over on every run (it may have been swapped)."""
 
-    predictor: "Predictor | None" = None
+    predictor: Predictor | None = None
     unavailable: str = "the model is still loading"
     working: bool = False  # an ink is being read right now
 
 
-def _recognize(inks: "_StampedQueue", model: _Model, results: Results, stop: threading.Event) -> None:
+def _recognize(inks: _StampedQueue, model: _Model, results: Results, stop: threading.Event) -> None:
     """The recognizer thread: finished inks in, answers out, until the session is gone."""
     while not stop.is_set():
         try:
@@ -260,7 +261,7 @@ class AirSession:
 
     # --- from the page (script thread) ---------------------------------------------------
 
-    def use(self, predictor: "Predictor | None", unavailable: str = "") -> None:
+    def use(self, predictor: Predictor | None, unavailable: str = "") -> None:
         """The predictor for the next characters; None with the reason when there is no usable model."""
         self._model.predictor = predictor
         self._model.unavailable = unavailable or "no model is loaded"
@@ -270,7 +271,7 @@ class AirSession:
         """Characters are waiting for the model or being read: answers are on their way."""
         return self.inks.qsize() > 0 or self._model.working
 
-    def view(self) -> "AirView":
+    def view(self) -> AirView:
         return self.processor.view()
 
     def stats(self) -> StreamStats:
@@ -334,7 +335,7 @@ class AirSession:
 
     # --- from streamlit-webrtc (video thread) ---------------------------------------------
 
-    def on_frame(self, frame: "av.VideoFrame") -> "av.VideoFrame":
+    def on_frame(self, frame: av.VideoFrame) -> av.VideoFrame:
         """The video frame callback: annotate the frame, queue a finished character; never wait on anything slow."""
         import av
 

@@ -3,7 +3,7 @@ the keyset paging kept in session_state, and running an upload's import."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -18,7 +18,7 @@ FILTER_SEEN = "data-filter-seen"  # the filter those keys belong to
 PER_PAGE = 50
 
 
-def filters(storage: Any) -> "SampleFilter":
+def filters(storage: Any) -> SampleFilter:
     """The filter widgets (in an expander), as a SampleFilter."""
     from airtype_core.recognition.charset import CLASSES
     from airtype_core.storage.records import SampleFilter
@@ -63,12 +63,12 @@ def _day_range(days: Any) -> tuple[datetime | None, datetime | None]:
     days = tuple(days or ())
     if not days:
         return None, None
-    first = datetime.combine(days[0], time(), tzinfo=timezone.utc)
-    last = datetime.combine(days[-1], time(), tzinfo=timezone.utc) + timedelta(days=1)
+    first = datetime.combine(days[0], time(), tzinfo=UTC)
+    last = datetime.combine(days[-1], time(), tzinfo=UTC) + timedelta(days=1)
     return first, last
 
 
-def page_key(filter: "SampleFilter") -> Any:
+def page_key(filter: SampleFilter) -> Any:
     """The key of the page to show (None: the first); a new filter starts again at the first page."""
     if st.session_state.get(FILTER_SEEN) != filter:
         st.session_state[FILTER_SEEN] = filter
@@ -89,7 +89,7 @@ def restart_paging() -> None:
     st.session_state.pop(FILTER_SEEN, None)
 
 
-def rows(samples: "tuple[SampleRecord, ...]", names: dict[int, str]) -> list[dict[str, Any]]:
+def rows(samples: tuple[SampleRecord, ...], names: dict[int, str]) -> list[dict[str, Any]]:
     return [
         {
             "id": s.id,

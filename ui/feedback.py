@@ -19,7 +19,8 @@ correction box starts empty.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -35,13 +36,13 @@ PARTICIPANT = "participant"  # session_state: the sidebar's ParticipantInfo, or 
 LAST_ANSWER = "last-answer"  # session_state: (sample id, character, source) of the last answer stored
 
 
-def current_participant() -> "ParticipantInfo | None":
+def current_participant() -> ParticipantInfo | None:
     return st.session_state.get(PARTICIPANT)
 
 
 def prediction_panel(
-    prediction: "Prediction",
-    ink: "Ink",
+    prediction: Prediction,
+    ink: Ink,
     *,
     source: str = "canvas",
     key: str,
@@ -89,7 +90,7 @@ def prediction_panel(
     )
 
 
-def _top5_figure(prediction: "Prediction"):
+def _top5_figure(prediction: Prediction):
     import plotly.graph_objects as go
 
     chars = [f"{c} " for c, _ in prediction.alternatives][::-1]  # a trailing space keeps "1" a label, not a number

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 STROKE_COLOURS = ("#3358d4", "#d4572f", "#2f9e5a", "#9b3fd4", "#c99a17", "#1b1f29")
 
 
-def ink_thumbnail_svg(ink: "Ink", size: int = 128, margin: int = 10, *, stroke_order: bool = False) -> str:
+def ink_thumbnail_svg(ink: Ink, size: int = 128, margin: int = 10, *, stroke_order: bool = False) -> str:
     """The ink as an SVG `size` pixels square, dark strokes on white, aspect kept.
 
     `stroke_order`: each stroke in its own colour, numbered at its start, with a dot there.

@@ -50,7 +50,7 @@ _loaded_model_dirs: set[str] = set()  # lets a page ask "ready?" without waiting
 
 
 @st.cache_resource(show_spinner="Loading the model…")
-def _predictor(model_dir: str) -> "Predictor":
+def _predictor(model_dir: str) -> Predictor:
     from airtype_core.recognition.modelstore import ModelStore
     from airtype_core.recognition.predictor import Predictor
 
@@ -65,7 +65,7 @@ def predictor_loaded() -> bool:
     return str(get_settings().model_dir) in _loaded_model_dirs
 
 
-def get_predictor() -> "Predictor":
+def get_predictor() -> Predictor:
     """The process's predictor, reloaded first if the active model version changed."""
     from airtype_core.recognition.modelstore import ModelLoadError, NoModelForSeqLenError
 
@@ -83,7 +83,7 @@ def get_predictor() -> "Predictor":
 
 
 @st.cache_resource(show_spinner="Opening the database…")
-def _storage(url: str) -> "Storage":
+def _storage(url: str) -> Storage:
     from airtype_core.learning.jobs import JobRunner
     from airtype_core.storage.store import Storage
 
@@ -99,7 +99,7 @@ def _storage(url: str) -> "Storage":
     return storage
 
 
-def get_storage() -> "Storage":
+def get_storage() -> Storage:
     """The process's storage (an error is not cached: the next call tries again)."""
     from airtype_core.storage.records import StorageError
 

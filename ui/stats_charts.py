@@ -6,8 +6,9 @@ else (the page decides what to show when there is nothing to draw).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
@@ -34,7 +35,7 @@ def _label(char: str) -> str:
     return f"{char}\u2009"  # a thin space keeps "1" a category label, not a number
 
 
-def per_char_figure(rows: Sequence["CharStats"], sort: str = "character") -> go.Figure:
+def per_char_figure(rows: Sequence[CharStats], sort: str = "character") -> go.Figure:
     """A bar per character (its accuracy), coloured by how many samples it has; every character labelled."""
     if sort == "accuracy":
         rows = sorted(rows, key=lambda r: (r.accuracy if r.accuracy is not None else 2.0, r.char))
@@ -64,7 +65,7 @@ def per_char_figure(rows: Sequence["CharStats"], sort: str = "character") -> go.
     return figure
 
 
-def heatmap_figure(confusions: Sequence["Confusion"]) -> dict:
+def heatmap_figure(confusions: Sequence[Confusion]) -> dict:
     """62 x 62 counts, written down, read across; the diagonal is the right answers.
 
     Drawn as square markers rather than a go.Heatmap: a click on a heatmap cell is no
@@ -97,7 +98,7 @@ def heatmap_figure(confusions: Sequence["Confusion"]) -> dict:
     return {"data": [trace], "layout": layout}
 
 
-def histogram_figure(buckets: Sequence["Bucket"], title: str) -> go.Figure:
+def histogram_figure(buckets: Sequence[Bucket], title: str) -> go.Figure:
     figure = go.Figure(go.Bar(x=[b.label for b in buckets], y=[b.count for b in buckets], marker_color="#3358d4",
                               hovertemplate="%{x}: %{y} samples<extra></extra>"))  # fmt: skip
     figure.update_layout(height=280, margin=_MARGIN, title=title, xaxis=dict(type="category", tickangle=-45),
@@ -105,7 +106,7 @@ def histogram_figure(buckets: Sequence["Bucket"], title: str) -> go.Figure:
     return figure
 
 
-def reliability_figure(reliability: "Reliability") -> go.Figure:
+def reliability_figure(reliability: Reliability) -> go.Figure:
     """Accuracy against confidence per bin; on the diagonal the confidence is honest."""
     bins = [b for b in reliability.bins if b.count]
     figure = go.Figure()
@@ -131,7 +132,7 @@ def reliability_figure(reliability: "Reliability") -> go.Figure:
     return figure
 
 
-def per_day_figure(days: Sequence["DayCount"]) -> go.Figure:
+def per_day_figure(days: Sequence[DayCount]) -> go.Figure:
     """One bar a day; ticks on whole days (never hours of one day), at most MAX_DAY_TICKS of them."""
     figure = go.Figure(go.Bar(x=[d.day for d in days], y=[d.samples for d in days], marker_color="#3358d4",
                               hovertemplate="%{x|%d %b %Y}: %{y} samples<extra></extra>"))  # fmt: skip
@@ -150,7 +151,7 @@ def per_day_figure(days: Sequence["DayCount"]) -> go.Figure:
     return figure
 
 
-def per_version_figure(versions: Sequence["VersionAccuracy"]) -> go.Figure:
+def per_version_figure(versions: Sequence[VersionAccuracy]) -> go.Figure:
     figure = go.Figure(
         go.Bar(
             x=[v.version for v in versions],

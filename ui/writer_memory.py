@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 @st.cache_resource(show_spinner=False)
-def _memory_bank(url: str) -> "MemoryBank":
+def _memory_bank(url: str) -> MemoryBank:
     from airtype_core.storage.memory import MemoryBank
 
     return MemoryBank(get_storage())
@@ -37,8 +37,8 @@ class ParticipantReader:
 
     def __init__(
         self,
-        predictor: "Predictor",
-        bank: "MemoryBank | None",
+        predictor: Predictor,
+        bank: MemoryBank | None,
         participant_id: int | None,
         source: str,
         area: tuple[float, float] | None,
@@ -46,7 +46,7 @@ class ParticipantReader:
         self.predictor, self.bank, self.participant_id = predictor, bank, participant_id
         self.source, self.area = source, area
 
-    def predict(self, ink: "Ink") -> "Prediction":
+    def predict(self, ink: Ink) -> Prediction:
         from airtype_core.storage.memory import read_with_memory
 
         return read_with_memory(self.predictor, self.bank, ink, self.participant_id, self.source, self.area)
@@ -70,6 +70,6 @@ def reader_for_participant(source: str, area: tuple[float, float] | None = None)
     return ParticipantReader(predictor, None, None, source, area)
 
 
-def read_for_participant(ink: "Ink", source: str, area: tuple[float, float] | None) -> "Prediction":
+def read_for_participant(ink: Ink, source: str, area: tuple[float, float] | None) -> Prediction:
     """The prediction of `ink`; raises InkError / Unavailable as `predictor.predict` does."""
     return reader_for_participant(source, area).predict(ink)

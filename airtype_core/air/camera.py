@@ -92,7 +92,7 @@ class HandDetector:
         with self._lock:
             self._hands.close()
 
-    def __enter__(self) -> "HandDetector":
+    def __enter__(self) -> HandDetector:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -151,7 +151,7 @@ class FrameProcessor:
         config: AirConfig | None = None,
         *,
         mirror: bool = True,
-        inks: "queue.Queue[AirEvent] | None" = None,
+        inks: queue.Queue[AirEvent] | None = None,
     ) -> None:
         self.detector = detector if detector is not None else HandDetector()
         self.config = config or AirConfig()

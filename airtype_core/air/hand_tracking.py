@@ -20,8 +20,8 @@ pixels of `frame_size` at once, so distances are isotropic and the One Euro
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -76,7 +76,7 @@ class AirConfig:
             raise ValueError("debounce_frames and open_hand_frames must be at least 1, glitch_frames at least 0")
 
     @classmethod
-    def from_settings(cls, settings: object) -> "AirConfig":
+    def from_settings(cls, settings: object) -> AirConfig:
         """Read the fields a `Settings` has; the rest keep their defaults."""
         names = {
             "pause_s": "air_pause_s", "min_cutoff": "one_euro_min_cutoff", "beta": "one_euro_beta",

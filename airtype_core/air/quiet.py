@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 _lock = threading.Lock()  # two detectors built at once must not restore each other's descriptor
 

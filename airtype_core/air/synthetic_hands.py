@@ -10,7 +10,7 @@ exactly as it treats a camera's.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 

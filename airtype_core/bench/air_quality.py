@@ -23,7 +23,7 @@ With `glitches`, landmark 8 also sits on another fingertip in 3-frame runs.
 from __future__ import annotations
 
 import time
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 import random
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ..recognition.charset import CLASSES, LOOKALIKE_GROUPS
 from ..storage.aggregates import insert_raw_samples, refresh_planner_statistics
@@ -91,7 +92,7 @@ def seed_samples(
     participants = [storage.add_participant(name).id for name in PARTICIPANTS]
     weights = [rng.uniform(0.3, 3.0) for _ in CLASSES]  # some characters drawn far more than others
     hard = set(rng.sample(CLASSES, 12))  # characters the model reads badly
-    end = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    end = datetime(2026, 11, 1, tzinfo=UTC)
     feature_row = [[round(rng.uniform(-1, 1), 4) for _ in range(7)] for _ in range(50)] if features else None
 
     def chunks() -> Iterator[list[dict[str, Any]]]:  # drawn as they are inserted, _CHUNK rows at a time

@@ -7,7 +7,7 @@ its line or element, never raised), keep only the 62 classes, and take UTF-8
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from .records import FormatError, Item
 from .sources import Source

@@ -9,7 +9,8 @@ leading `'`, which spreadsheets show as text; numbers are written as numbers.
 from __future__ import annotations
 
 import csv
-from typing import IO, Iterable
+from collections.abc import Iterable
+from typing import IO
 
 from .records import InkRecord
 

@@ -11,7 +11,7 @@ keep) is a problem of its line instead of a failed batch.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -62,7 +62,7 @@ def timestamp_field(value: object) -> datetime | None:
         raise FieldError(f"created_at must be an ISO 8601 text time, not {_kind(value)}")
     try:
         when = datetime.fromisoformat(value)
-        return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except ValueError:
         raise FieldError(f"created_at {value[:40]!r} is not an ISO 8601 time") from None
     except OverflowError:

@@ -18,7 +18,8 @@ declarations, so an entity-expansion bomb is reported instead of eating memory.
 from __future__ import annotations
 
 import re
-from typing import IO, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
 

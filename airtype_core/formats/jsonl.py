@@ -14,7 +14,8 @@ same points, bit for bit.
 from __future__ import annotations
 
 import json
-from typing import IO, Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
 
 from .. import limits
 from ..recognition.ink import Ink, InkError, InkFormatError, LabeledInk

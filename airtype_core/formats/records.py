@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import codecs
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Iterator
+from typing import IO
 
 from ..recognition.charset import CLASS_INDEX
 from ..recognition.ink import Ink

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Iterator, Union
+from typing import IO, Union
 
 Source = Union[str, "os.PathLike[str]", IO[bytes]]
 

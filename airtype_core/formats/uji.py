@@ -15,7 +15,8 @@ shipped; tests use small files written for the project.
 from __future__ import annotations
 
 import re
-from typing import IO, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO
 
 from ..recognition.ink import Ink, InkError
 from .fields import FieldError, check_record

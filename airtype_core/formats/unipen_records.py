@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Iterator
+from collections.abc import Iterator
 
 from .fields import FieldError, check_record
 from .records import InkRecord, Item, Problem

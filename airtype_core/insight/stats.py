@@ -19,8 +19,9 @@ Accuracy, confidence and calibration count only samples that had a prediction
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ..recognition.charset import CLASS_INDEX
 from ..storage import aggregates

@@ -23,8 +23,9 @@ model unsure of half its latest inks) holds; the score orders them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 from ..recognition.charset import CLASS_INDEX, CLASSES
 from ..recognition.ink import Ink, InkError

@@ -17,9 +17,9 @@ one after the other without holding the first proves nothing: a child may take
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from filelock import FileLock, Timeout
 

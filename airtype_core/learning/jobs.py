@@ -24,11 +24,12 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..settings import Settings, get_settings
 from . import jobprocess
@@ -107,7 +108,7 @@ class JobRunner:
 
     # --- starting, watching, cancelling ----------------------------------------------------
     def _new_job(self, options: Any) -> tuple[Path, JobStatus]:
-        job_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+        job_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
         job_dir = self.root / job_id
         job_dir.mkdir()
         write_json(job_dir / "request.json", {"options": options.to_dict()})

@@ -11,9 +11,9 @@ same model everywhere; a faster machine simply finishes sooner.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 import numpy as np
 import torch
@@ -233,7 +233,7 @@ def _pretrain_real(
     temperature = fitted_temperature if split.select else max(MIN_TEMPERATURE, fitted_temperature)
     held_out = _figures(evaluate_logits(result.model, x_rep), y_rep, temperature) if len(y_rep) else {"samples": 0}
     chars = [c.label for c in split.train]
-    name = version or f"unipen-{datetime.now(timezone.utc).strftime('%Y%m%d')}-s{seed}"
+    name = version or f"unipen-{datetime.now(UTC).strftime('%Y%m%d')}-s{seed}"
     wall = time.perf_counter() - started
     card = {
         "data": [
@@ -265,7 +265,7 @@ def _pretrain_real(
     }
     manifest = Manifest(
         version=name,
-        created_at=datetime.now(timezone.utc).isoformat(),
+        created_at=datetime.now(UTC).isoformat(),
         preprocessing=FeatureConfig(seq_len).signature,
         classes=list(CLASSES),
         temperature=temperature,
@@ -333,8 +333,8 @@ def _pretrain_synthetic(out_dir, minutes, seed, seq_len, version, log, activate,
     cal_metrics = summarize(calibrated(cal_logits, temperature), y_cal)
     features = FeatureConfig(seq_len)
     manifest = Manifest(
-        version=version or f"hershey-{datetime.now(timezone.utc).strftime('%Y%m%d')}-s{seed}",
-        created_at=datetime.now(timezone.utc).isoformat(),
+        version=version or f"hershey-{datetime.now(UTC).strftime('%Y%m%d')}-s{seed}",
+        created_at=datetime.now(UTC).isoformat(),
         preprocessing=features.signature,
         classes=list(CLASSES),
         temperature=temperature,

@@ -10,8 +10,8 @@ make the held-out figures look like a writer the model already knows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

@@ -25,9 +25,10 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import torch
@@ -365,7 +366,7 @@ def run_training(
             }
             manifest = Manifest(
                 version=version,
-                created_at=datetime.now(timezone.utc).isoformat(),
+                created_at=datetime.now(UTC).isoformat(),
                 preprocessing=features.signature,
                 classes=list(CLASSES),
                 temperature=temperature,

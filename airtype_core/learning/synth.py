@@ -38,7 +38,7 @@ class SynthConfig:
     quantize_max: float = 0.15  # coarsest grid step, in glyph heights (small glyphs on a low-res tablet)
     lookalike_p: float = 0.3  # chance to draw a look-alike's shape (an S for s, a 0 for O, ...)
 
-    def harder(self, factor: float) -> "SynthConfig":
+    def harder(self, factor: float) -> SynthConfig:
         """Every geometric distortion scaled by `factor`: a stand-in for writers the fonts never saw."""
         from dataclasses import replace
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -61,7 +61,7 @@ class TrainConfig:
     seed: int = 0
 
     @classmethod
-    def fine_tune(cls, **overrides) -> "TrainConfig":
+    def fine_tune(cls, **overrides) -> TrainConfig:
         """Fine-tuning: the seed's 5 epochs and patience 2, and a peak learning rate a third
         of training from scratch (the seed says a tenth; a third measured best)."""
         return cls(**{"epochs": 5, "lr": 3e-4, "max_lr": 3e-3, "patience": 2, **overrides})

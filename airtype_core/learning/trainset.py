@@ -10,8 +10,9 @@ drew are not forgotten, and held out for classes the user has no held-out ink of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 

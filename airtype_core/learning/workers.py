@@ -7,7 +7,8 @@ Windows and never copies a parent's torch threads.
 from __future__ import annotations
 
 import multiprocessing
-from typing import Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")

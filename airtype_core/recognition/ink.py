@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class Ink:
     strokes: tuple[np.ndarray, ...]
 
     @classmethod
-    def from_strokes(cls, strokes: Iterable[Sequence[Sequence[float]]]) -> "Ink":
+    def from_strokes(cls, strokes: Iterable[Sequence[Sequence[float]]]) -> Ink:
         """Build from nested lists `[[[x, y(, t)], ...], ...]`; empty strokes are dropped."""
         arrays = []
         try:

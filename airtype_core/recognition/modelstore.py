@@ -17,7 +17,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
@@ -95,7 +95,7 @@ class Manifest:
     card: dict = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Manifest":
+    def from_dict(cls, data: dict) -> Manifest:
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -108,7 +108,7 @@ class LoadedModel:
 
 
 def new_version_name(prefix: str = "v") -> str:
-    return f"{prefix}{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S-%f')}"
+    return f"{prefix}{datetime.now(UTC).strftime('%Y%m%d-%H%M%S-%f')}"
 
 
 class ModelStore:

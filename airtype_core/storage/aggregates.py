@@ -23,9 +23,10 @@ statistics brought up to date.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Iterable, NamedTuple
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Date, String, case, cast, func, insert, literal, select, text
 
@@ -51,7 +52,7 @@ class StatsFilter:
         for name in ("start", "end"):  # naive means UTC, as everywhere in storage
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
-                object.__setattr__(self, name, value.replace(tzinfo=timezone.utc))
+                object.__setattr__(self, name, value.replace(tzinfo=UTC))
         if self.source is not None:
             one_of("source", self.source, SOURCES)
         if self.correction_type is not None:

@@ -11,8 +11,9 @@ its old values back would silently throw the later change away.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session

@@ -9,9 +9,10 @@ a message for a person. `storage` re-exports all of these names.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import Select, select

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, ContextManager, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.engine import URL
@@ -85,7 +87,7 @@ class Storage:
     def close(self) -> None:
         self.database.close()
 
-    def session(self, *, write: bool = False, failed: str = "nothing was changed") -> ContextManager[Session]:
+    def session(self, *, write: bool = False, failed: str = "nothing was changed") -> AbstractContextManager[Session]:
         """One transaction; database trouble comes out as a StorageError ending in `failed`."""
         return self.database.session(write=write, failed=failed)
 

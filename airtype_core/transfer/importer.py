@@ -19,8 +19,9 @@ was read (an empty file, a wrong format), so that it is never shown as success.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from ..formats import FormatError, guess_format, reader
 from ..formats.records import InkRecord, Problem
