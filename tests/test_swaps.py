@@ -109,3 +109,38 @@ def test_a_rollback_while_a_run_saves_its_version_is_not_overwritten(two_version
         assert storage.active_model_version().version == chosen
     finally:
         storage.close()
+
+
+def test_an_import_with_predictions_answers_and_names_one_version_across_a_hot_swap(
+    two_versions, tmp_path, monkeypatch
+):
+    import json
+
+    from airtype_core.storage.store import Storage
+    from airtype_core.transfer import importer
+
+    store = two_versions
+    first = store.default_version()
+    second = next(m.version for m in store.manifests() if m.version != first)
+    shared = Predictor(get_settings().with_changes(model_dir=store.root), store)
+    path = tmp_path / "inks.jsonl"
+    inks = [Ink.from_strokes([[[x + i, y] for x, y, _ in stroke] for stroke in INK.to_lists()]) for i in range(6)]
+    path.write_text("".join(json.dumps({"label": "L", "strokes": ink.to_lists()}) + "\n" for ink in inks))
+    reference = shared.pinned()  # the first version's own answers
+    monkeypatch.setattr(importer, "BATCH", 2)  # three batches
+
+    def swap_after_the_first_batch(progress: importer.ImportProgress) -> None:
+        if progress.read == 2:  # another page activates the other version meanwhile
+            store.activate(second)
+            assert shared.refresh()
+
+    storage = Storage(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        report = importer.import_file(storage, str(path), predictor=shared, progress=swap_after_the_first_batch)
+        stored = list(storage.iter_samples())
+    finally:
+        storage.close()
+    assert report.stored == report.predicted == 6 and shared.version == second  # the swap did happen
+    assert {s.model_version for s in stored} == {first}
+    expected = reference.probabilities([s.ink for s in stored]).max(axis=1)
+    assert [s.confidence for s in stored] == pytest.approx(list(expected), abs=1e-6)  # the first read them all

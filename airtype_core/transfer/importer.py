@@ -225,6 +225,8 @@ def import_file(
     fmt = fmt or guess_format(name)
     read = reader(fmt)  # FormatError for an unknown format, before anything is read
     report = ImportReport(name, fmt, dry_run=dry_run, all_or_nothing=all_or_nothing, empty=source_size(source) == 0)
+    if predictor is not None:  # one version reads, and is named for, the whole file, whatever another page activates
+        predictor = predictor.pinned()
     start = time.perf_counter()
     try:
         with storage.importing(all_or_nothing=all_or_nothing, dry_run=dry_run) as batches:
