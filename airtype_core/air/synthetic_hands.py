@@ -192,7 +192,7 @@ def synthetic_writing(
     return frames
 
 
-def _loose_gaps(gaps: list[float | None], loose: float, flickers: float, rng: np.random.Generator) -> list:
+def _loose_gaps(gaps: Sequence[float | None], loose: float, flickers: float, rng: np.random.Generator) -> list:
     """The thumb-index gap seen per frame: `gaps` as written, or a loose pinch's (see `synthetic_writing`)."""
     if not loose:
         return list(gaps)
@@ -246,7 +246,7 @@ def calibration_frames(
     per_step = max(1, round(step_s * fps))
     gaps = [PINCH_GAP] * per_step + [HOVER_GAP] * per_step + [PINCH_GAP] * per_step + [HOVER_GAP]
     rng = np.random.default_rng(seed)
-    seen = _loose_gaps(list[float | None](gaps), loose_gap, flickers, np.random.default_rng([seed, 1]))
+    seen = _loose_gaps(gaps, loose_gap, flickers, np.random.default_rng([seed, 1]))
     size = np.asarray(frame_size, dtype=np.float64)
     frames = []
     for i, (gap, thumb) in enumerate(zip(gaps, seen)):
