@@ -121,6 +121,22 @@ def streamlit_server(script: str | Path = "app.py", env: dict[str, str] | None =
 
 
 @contextmanager
+def app_on_new_database(folder: Path, *participants: str) -> Iterator[tuple[str, str]]:
+    """The app served on a new SQLite database in `folder` that holds these participants:
+    yields (the server's URL, the database's URL)."""
+    from airtype_core.storage.store import Storage
+
+    url = f"sqlite:///{folder / 'airtype.db'}"
+    if participants:
+        storage = Storage(url)
+        for name in participants:
+            storage.add_participant(name)
+        storage.close()
+    with streamlit_server("app.py", env={"AIRTYPE_DATABASE_URL": url}) as server:
+        yield server.url, url
+
+
+@contextmanager
 def chromium() -> Iterator[playwright.sync_api.Browser]:  # noqa: F821
     from playwright.sync_api import sync_playwright
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import WAIT_MS, browser, streamlit_server, wait_idle  # noqa: F401
+from browser_support import WAIT_MS, app_on_new_database, browser, wait_idle  # noqa: F401
 from playwright.sync_api import expect
 
 from airtype_core.storage.air_calibrations import air_calibration
@@ -20,12 +20,8 @@ from airtype_core.storage.store import Storage
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('air-features') / 'airtype.db'}"
-    storage = Storage(url)
-    storage.add_participant("Ada")
-    storage.close()
-    with streamlit_server("app.py", env={"AIRTYPE_DATABASE_URL": url}) as server:
-        yield server.url, url
+    with app_on_new_database(tmp_path_factory.mktemp("air-features"), "Ada") as urls:
+        yield urls
 
 
 def open_air(browser, server_url: str, **context):  # noqa: F811

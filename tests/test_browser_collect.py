@@ -8,7 +8,7 @@ import re
 
 import browser_support
 import pytest
-from browser_support import CANVAS, browser, draw_glyph, streamlit_server, wait_idle  # noqa: F401
+from browser_support import CANVAS, app_on_new_database, browser, draw_glyph, wait_idle  # noqa: F401
 from playwright.sync_api import expect
 
 from airtype_core.insight.collection import summarize
@@ -20,12 +20,8 @@ WAIT_MS = browser_support.WAIT_MS  # generous: the machine may be busy; nothing 
 
 @pytest.fixture
 def app(tmp_path):
-    url = f"sqlite:///{tmp_path / 'airtype.db'}"
-    storage = Storage(url)
-    storage.add_participant("Ada")
-    storage.close()
-    with streamlit_server("app.py", env={"AIRTYPE_DATABASE_URL": url}) as server:
-        yield server.url, url
+    with app_on_new_database(tmp_path, "Ada") as urls:
+        yield urls
 
 
 def open_collect(browser, server_url: str):  # noqa: F811

@@ -18,10 +18,10 @@ import browser_support
 import pytest
 from browser_support import (  # noqa: F401
     GLYPHS,
+    app_on_new_database,
     browser,
     draw,
     draw_glyph,
-    streamlit_server,
     wait_idle,
 )
 from playwright.sync_api import expect
@@ -36,9 +36,8 @@ WAIT_MS = browser_support.WAIT_MS  # generous: the machine may be busy; nothing 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-draw') / 'airtype.db'}"
-    with streamlit_server("app.py", env={"AIRTYPE_DATABASE_URL": url}) as server:
-        yield server.url, url
+    with app_on_new_database(tmp_path_factory.mktemp("browser-draw")) as urls:
+        yield urls
 
 
 def open_draw_page(browser, server_url: str, participant: str):

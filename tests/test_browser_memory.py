@@ -8,7 +8,7 @@ read as that. Another participant drawing it still gets the model's own answer.
 from __future__ import annotations
 
 import pytest
-from browser_support import browser, draw_glyph, streamlit_server  # noqa: F401
+from browser_support import app_on_new_database, browser, draw_glyph  # noqa: F401
 from test_browser_draw import (
     choose,
     open_draw_page,
@@ -20,9 +20,8 @@ from test_browser_draw import (
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-memory') / 'airtype.db'}"
-    with streamlit_server("app.py", env={"AIRTYPE_DATABASE_URL": url}) as server:
-        yield server.url, url
+    with app_on_new_database(tmp_path_factory.mktemp("browser-memory")) as urls:
+        yield urls
 
 
 def test_a_corrected_character_is_read_right_the_next_time(browser, app):
