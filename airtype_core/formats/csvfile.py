@@ -33,7 +33,6 @@ COLUMNS = (
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-Cell = str | int | float
 
 
 def safe_cell(value: object) -> object:
